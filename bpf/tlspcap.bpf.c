@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tlspcap probes: plaintext of TLS calls, tied to their socket by the
+ * socket syscall the library makes inside the call on the same thread.
+ *
+ * Entry uprobe   stashes (TLS context, buffer, direction) per thread.
+ * Syscall hooks  note the first socket fd used inside a stashed call.
+ * Return uprobe  on success, emits the returned bytes in chunks with their
+ *                byte offset in the connection, from a per-CPU scratch
+ *                record, and advances the offset even when the ring buffer
+ *                is full so user space sees the loss as a gap.
+ * close / exit   end the connection.
+ *
+ * No library struct offsets are read: only function arguments, return
+ * values and kernel socket state (CO-RE).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tlspcap.h"
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+#define MAX_TRACKED 65536
+
+const volatile __u32 self_tgid = 0;
+const volatile __u64 snaplen = 0;       /* bytes kept per call; 0 = all */
+const volatile bool filter_pids = false; /* only tgids in traced_pids */
+const volatile bool filter_comm = false;
+const volatile char comm_filter[16] = {};
+
+__u64 next_conn_id = 0;
+
+struct call_state {
+	__u64 ssl;
+	__u64 buf;
+	__u64 done_ptr;   /* size_t * of the _ex forms, 0 otherwise */
+	__u64 sock;       /* struct sock * of the fd below */
+	__u64 inode;
+	__u64 sp;         /* stack pointer at entry: tells nesting from a stale entry */
+	__s32 fd;         /* first socket fd used inside the call, -1 if none */
+	__u32 library;
+	__u8 direction;
+	__u8 depth;
+};
+
+struct session_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 ssl;
+};
+
+struct session {
+	__u64 conn_id;
+	__u64 offset[2];
+	__u64 sock;
+	__u64 inode;
+	__s32 fd;         /* socket of the connection, -1 until known */
+	__s32 hint_fd;    /* from SSL_set_fd and friends, -1 if none */
+	__u8 closed;      /* its fd was closed: the next call is a new connection */
+};
+
+struct socket_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct socket_state {
+	__u64 conn_id;
+	__u64 ssl;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20); /* resized by user space before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);               /* pid_tgid */
+	__type(value, struct call_state);
+} active_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_TRACKED);
+	__type(key, struct session_key);
+	__type(value, struct session);
+} sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_TRACKED);
+	__type(key, struct socket_key);
+	__type(value, struct socket_state);
+} sockets SEC(".maps");
+
+/* tgids that produced a connection: their exit ends the streams. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_TRACKED);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced_tgids SEC(".maps");
+
+/* -p PID and -- COMMAND: the tgids to trace; children join at fork. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TLSPCAP_COUNTER_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tlspcap_data_record);
+} scratch SEC(".maps");
+
+static __always_inline void counter_add(__u32 index, __u64 n)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	if (value)
+		*value += n;
+}
+
+static __always_inline bool comm_matches(void)
+{
+	char comm[16];
+	int i;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < 16; i++) {
+		if (comm[i] != comm_filter[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline bool should_trace(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	if (filter_comm && !comm_matches())
+		return false;
+	return true;
+}
+
+/* The struct sock behind @fd of the current task, or NULL if it is no socket. */
+static __always_inline struct sock *socket_of_fd(int fd, __u64 *inode)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *socket;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	*inode = BPF_CORE_READ(file, f_inode, i_ino);
+	socket = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(socket, sk);
+}
+
+static __always_inline void call_enter(struct pt_regs *ctx, __u64 ssl, __u64 buf,
+				       __u64 done_ptr, __u8 direction)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_state *outer, call = {};
+	__u64 sp = PT_REGS_SP_CORE(ctx);
+
+	if (!should_trace(pid_tgid >> 32))
+		return;
+	outer = bpf_map_lookup_elem(&active_calls, &pid_tgid);
+	/* A deeper stack means an exported TLS call made by another one:
+	 * the outer call records the data.  Otherwise the entry is stale. */
+	if (outer && outer->sp > sp) {
+		outer->depth++;
+		counter_add(TLSPCAP_COUNTER_CALLS_NESTED, 1);
+		return;
+	}
+	call.ssl = ssl;
+	call.buf = buf;
+	call.done_ptr = done_ptr;
+	call.sp = sp;
+	call.fd = -1;
+	call.library = bpf_get_attach_cookie(ctx);
+	call.direction = direction;
+	bpf_map_update_elem(&active_calls, &pid_tgid, &call, BPF_ANY);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(probe_ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	call_enter(ctx, (__u64)ssl, (__u64)buf, 0, TLSPCAP_DIR_SEND);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(probe_ssl_read_enter, void *ssl, void *buf, int num)
+{
+	call_enter(ctx, (__u64)ssl, (__u64)buf, 0, TLSPCAP_DIR_RECV);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(probe_ssl_write_ex_enter, void *ssl, const void *buf, size_t num, size_t *written)
+{
+	call_enter(ctx, (__u64)ssl, (__u64)buf, (__u64)written, TLSPCAP_DIR_SEND);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(probe_ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
+{
+	call_enter(ctx, (__u64)ssl, (__u64)buf, (__u64)readbytes, TLSPCAP_DIR_RECV);
+	return 0;
+}
+
+/* SSL_set_fd(ssl, fd) and friends name the socket without a syscall. */
+SEC("uprobe")
+int BPF_KPROBE(probe_ssl_set_fd, void *ssl, int fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct session_key key = { .tgid = tgid, .ssl = (__u64)ssl };
+	struct session *session, fresh = { .fd = -1 };
+
+	if (!should_trace(tgid))
+		return 0;
+	session = bpf_map_lookup_elem(&sessions, &key);
+	if (!session) {
+		bpf_map_update_elem(&sessions, &key, &fresh, BPF_NOEXIST);
+		session = bpf_map_lookup_elem(&sessions, &key);
+		if (!session)
+			return 0;
+	}
+	session->hint_fd = fd;
+	return 0;
+}
+
+static __always_inline void note_syscall_fd(int fd)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_state *call = bpf_map_lookup_elem(&active_calls, &pid_tgid);
+	struct sock *sk;
+	__u64 inode = 0;
+
+	if (!call || call->fd >= 0)
+		return;
+	/* Libraries also write logs and read files inside TLS calls. */
+	sk = socket_of_fd(fd, &inode);
+	if (!sk)
+		return;
+	call->fd = fd;
+	call->sock = (__u64)sk;
+	call->inode = inode;
+}
+
+#define SYSCALL_FD_HOOK(name)                                           \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                     \
+	int probe_sys_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{                                                               \
+		note_syscall_fd((int)ctx->args[0]);                     \
+		return 0;                                               \
+	}
+
+SYSCALL_FD_HOOK(write)
+SYSCALL_FD_HOOK(writev)
+SYSCALL_FD_HOOK(sendto)
+SYSCALL_FD_HOOK(sendmsg)
+SYSCALL_FD_HOOK(read)
+SYSCALL_FD_HOOK(readv)
+SYSCALL_FD_HOOK(recvfrom)
+SYSCALL_FD_HOOK(recvmsg)
+
+static __always_inline void fill_header(struct tlspcap_record *hdr, __u32 type, __u64 pid_tgid,
+					__s32 fd, __u64 conn_id)
+{
+	hdr->type = type;
+	hdr->tgid = pid_tgid >> 32;
+	hdr->tid = (__u32)pid_tgid;
+	hdr->fd = fd;
+	hdr->conn_id = conn_id;
+	hdr->timestamp_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void emit_socket(__u64 pid_tgid, struct session *session, __u64 ssl,
+					__u32 library, __u8 attribution)
+{
+	struct tlspcap_socket_record rec = {};
+	struct sock *sk = (struct sock *)session->sock;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	fill_header(&rec.hdr, TLSPCAP_RECORD_SOCKET, pid_tgid, session->fd, session->conn_id);
+	rec.ssl_ctx = ssl;
+	rec.socket_inode = session->inode;
+	rec.library = library;
+	rec.family = family;
+	rec.protocol = BPF_CORE_READ(sk, sk_protocol);
+	rec.local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	rec.remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	rec.attribution = attribution;
+	bpf_get_current_comm(rec.comm, sizeof(rec.comm));
+	if (family == AF_INET) {
+		bpf_core_read(rec.local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(rec.remote_addr, 4, &sk->__sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		bpf_core_read(rec.local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(rec.remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), 0))
+		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
+}
+
+struct chunk_ctx {
+	struct tlspcap_record hdr;
+	__u64 ssl;
+	__u64 buf;
+	__u64 offset;     /* stream offset of the call's first byte */
+	__u64 total;      /* bytes the call returned */
+	__u64 kept;       /* bytes copied (snaplen) */
+	__u32 library;
+	__u8 direction;
+	__u8 attribution;
+};
+
+static long emit_chunk(__u32 index, void *arg)
+{
+	struct chunk_ctx *c = arg;
+	__u64 pos = (__u64)index * TLSPCAP_CHUNK_MAX;
+	struct tlspcap_data_record *rec;
+	__u32 zero = 0;
+	__u64 n;
+
+	if (pos >= c->kept)
+		return 1;
+	rec = bpf_map_lookup_elem(&scratch, &zero);
+	if (!rec)
+		return 1;
+	n = c->kept - pos;
+	if (n > TLSPCAP_CHUNK_MAX)
+		n = TLSPCAP_CHUNK_MAX;
+	asm volatile("" : "+r"(n)); /* keep the bound check below for the verifier */
+	if (n > TLSPCAP_CHUNK_MAX)
+		return 1;
+	rec->hdr = c->hdr;
+	rec->ssl_ctx = c->ssl;
+	rec->offset = c->offset + pos;
+	/* The last chunk also covers the bytes the snap length cut off. */
+	rec->len = pos + n >= c->kept ? c->total - pos : n;
+	rec->data_len = n;
+	rec->library = c->library;
+	rec->direction = c->direction;
+	rec->attribution = c->attribution;
+	if (bpf_probe_read_user(rec->data, n, (void *)(c->buf + pos))) {
+		counter_add(TLSPCAP_COUNTER_READ_FAULTS, 1);
+		rec->data_len = 0;
+		n = 0;
+	}
+	if (bpf_ringbuf_output(&events, rec, TLSPCAP_DATA_RECORD_HEADER_SIZE + n, 0)) {
+		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
+		counter_add(TLSPCAP_COUNTER_BYTES_DROPPED, rec->len);
+	}
+	return 0;
+}
+
+static __always_inline struct session *session_of(__u64 pid_tgid, __u64 ssl)
+{
+	struct session_key key = { .tgid = pid_tgid >> 32, .ssl = ssl };
+	struct session fresh = { .fd = -1, .hint_fd = -1 };
+	struct session *session = bpf_map_lookup_elem(&sessions, &key);
+
+	if (session)
+		return session;
+	bpf_map_update_elem(&sessions, &key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&sessions, &key);
+}
+
+/*
+ * Ties the call to a connection: a new connection when the context has
+ * none yet, when its socket was closed, or when it now talks over another
+ * socket.  Returns how the socket was found.
+ */
+static __always_inline __u8 bind_connection(__u64 pid_tgid, struct call_state *call,
+					    struct session *session)
+{
+	__u32 tgid = pid_tgid >> 32;
+	__u8 attribution = TLSPCAP_ATTR_NONE;
+	__s32 fd = -1;
+	__u64 sock = 0, inode = 0;
+	bool new_conn, new_socket;
+
+	if (call->fd >= 0) {
+		attribution = TLSPCAP_ATTR_SYSCALL;
+		fd = call->fd;
+		sock = call->sock;
+		inode = call->inode;
+	} else if (session->fd >= 0 && !session->closed) {
+		attribution = TLSPCAP_ATTR_CACHED;
+		fd = session->fd;
+		sock = session->sock;
+		inode = session->inode;
+	} else if (session->hint_fd >= 0) {
+		sock = (__u64)socket_of_fd(session->hint_fd, &inode);
+		if (sock) {
+			attribution = TLSPCAP_ATTR_HINT;
+			fd = session->hint_fd;
+		}
+	}
+
+	new_conn = !session->conn_id || session->closed ||
+		   (fd >= 0 && session->fd >= 0 && (fd != session->fd || sock != session->sock));
+	new_socket = fd >= 0 && (new_conn || session->fd < 0);
+	if (new_conn) {
+		session->conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
+		session->offset[0] = 0;
+		session->offset[1] = 0;
+		session->closed = 0;
+		session->fd = -1;
+	}
+	if (new_socket) {
+		struct socket_key skey = { .tgid = tgid, .fd = fd };
+		struct socket_state sstate = { .conn_id = session->conn_id, .ssl = call->ssl };
+		__u8 one = 1;
+
+		session->fd = fd;
+		session->sock = sock;
+		session->inode = inode;
+		bpf_map_update_elem(&sockets, &skey, &sstate, BPF_ANY);
+		bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
+		emit_socket(pid_tgid, session, call->ssl, call->library, attribution);
+	} else if (new_conn) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
+	}
+	return attribution;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(probe_tls_return, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_state *active = bpf_map_lookup_elem(&active_calls, &pid_tgid);
+	struct call_state call;
+	struct session *session;
+	struct chunk_ctx c = {};
+	__u64 total = 0, nr_chunks;
+
+	if (!active)
+		return 0;
+	if (active->depth) {
+		active->depth--;
+		return 0;
+	}
+	call = *active;
+	bpf_map_delete_elem(&active_calls, &pid_tgid);
+
+	if (call.done_ptr) {
+		if (ret == 1)
+			bpf_probe_read_user(&total, sizeof(total), (void *)call.done_ptr);
+	} else if (ret > 0) {
+		total = ret;
+	}
+	if (!total) {
+		counter_add(TLSPCAP_COUNTER_CALLS_FAILED, 1);
+		return 0;
+	}
+	session = session_of(pid_tgid, call.ssl);
+	if (!session)
+		return 0;
+	c.attribution = bind_connection(pid_tgid, &call, session);
+	counter_add(TLSPCAP_COUNTER_ATTR_NONE + c.attribution, 1);
+
+	fill_header(&c.hdr, TLSPCAP_RECORD_DATA, pid_tgid, session->fd, session->conn_id);
+	c.ssl = call.ssl;
+	c.buf = call.buf;
+	c.total = total;
+	c.kept = snaplen && snaplen < total ? snaplen : total;
+	c.library = call.library;
+	c.direction = call.direction & 1;
+	c.offset = session->offset[c.direction];
+	/* Advance first: a lost record must still leave a gap, not shift bytes. */
+	session->offset[c.direction] += total;
+
+	nr_chunks = (c.kept + TLSPCAP_CHUNK_MAX - 1) / TLSPCAP_CHUNK_MAX;
+	if (nr_chunks > TLSPCAP_MAX_CHUNKS_PER_CALL)
+		nr_chunks = TLSPCAP_MAX_CHUNKS_PER_CALL;
+	bpf_loop(nr_chunks, emit_chunk, &c, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int probe_sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct socket_key skey = { .tgid = pid_tgid >> 32, .fd = (int)ctx->args[0] };
+	struct socket_state *state = bpf_map_lookup_elem(&sockets, &skey);
+	struct session_key key;
+	struct session *session;
+	struct tlspcap_close_record rec = {};
+
+	if (!state)
+		return 0;
+	key.tgid = skey.tgid;
+	key.pad = 0;
+	key.ssl = state->ssl;
+	session = bpf_map_lookup_elem(&sessions, &key);
+	if (session && session->conn_id == state->conn_id) {
+		session->closed = 1;
+		rec.end_offset[0] = session->offset[0];
+		rec.end_offset[1] = session->offset[1];
+	}
+	fill_header(&rec.hdr, TLSPCAP_RECORD_CLOSE, pid_tgid, skey.fd, state->conn_id);
+	bpf_map_delete_elem(&sockets, &skey);
+	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), 0))
+		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(probe_process_exit, struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+	struct tlspcap_record rec = {};
+
+	/* The group leader exits last: that ends the process. */
+	if (task->pid != tgid || !bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return 0;
+	bpf_map_delete_elem(&traced_tgids, &tgid);
+	fill_header(&rec, TLSPCAP_RECORD_EXIT, bpf_get_current_pid_tgid(), -1, 0);
+	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), 0))
+		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(probe_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+	__u8 one = 1;
+
+	if (!filter_pids || parent_tgid == child_tgid)
+		return 0;
+	if (bpf_map_lookup_elem(&pid_filter, &parent_tgid))
+		bpf_map_update_elem(&pid_filter, &child_tgid, &one, BPF_ANY);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Records sent from the BPF probes to user space through the ring buffer.
+ * Shared by bpf/tlspcap.bpf.c and capture/.  Every record starts with
+ * struct tlspcap_record; the consumer checks the sample size against the
+ * record type before reading any other field.  Variable-length data is last.
+ */
+#ifndef TLSPCAP_H
+#define TLSPCAP_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Largest plaintext chunk per record; a bigger TLS call becomes several
+ * records.  A power of two so the probe can clamp lengths with a mask. */
+#define TLSPCAP_CHUNK_MAX 16384
+#define TLSPCAP_MAX_CHUNKS_PER_CALL (1u << 20) /* 16 GiB per call */
+
+enum tlspcap_record_type {
+	TLSPCAP_RECORD_DATA = 1,   /* plaintext of one TLS call (or a chunk of it) */
+	TLSPCAP_RECORD_SOCKET = 2, /* a connection was tied to a socket: its 5-tuple */
+	TLSPCAP_RECORD_CLOSE = 3,  /* the socket's fd was closed */
+	TLSPCAP_RECORD_EXIT = 4,   /* a traced process exited */
+};
+
+/* Seen from the traced process. */
+enum tlspcap_direction {
+	TLSPCAP_DIR_SEND = 0,
+	TLSPCAP_DIR_RECV = 1,
+};
+
+/* How the TLS call was tied to its socket. */
+enum tlspcap_attribution {
+	TLSPCAP_ATTR_NONE = 0,    /* not at all: unattributed stream */
+	TLSPCAP_ATTR_SYSCALL = 1, /* a socket syscall made inside the call */
+	TLSPCAP_ATTR_CACHED = 2,  /* the TLS context's socket from an earlier call */
+	TLSPCAP_ATTR_HINT = 3,    /* an API call naming the fd (SSL_set_fd, ...) */
+	TLSPCAP_ATTR_COUNT,
+};
+
+/* Indexes of the per-CPU counters map. */
+enum tlspcap_counter {
+	TLSPCAP_COUNTER_RECORDS_DROPPED = 0, /* ring buffer full */
+	TLSPCAP_COUNTER_BYTES_DROPPED,       /* plaintext in those records */
+	TLSPCAP_COUNTER_CALLS_FAILED,        /* TLS calls that returned <= 0 */
+	TLSPCAP_COUNTER_CALLS_NESTED,        /* inner calls recorded by the outer one */
+	TLSPCAP_COUNTER_READ_FAULTS,         /* bpf_probe_read_user failed */
+	TLSPCAP_COUNTER_ATTR_NONE,           /* TLS calls by attribution, in enum order */
+	TLSPCAP_COUNTER_ATTR_SYSCALL,
+	TLSPCAP_COUNTER_ATTR_CACHED,
+	TLSPCAP_COUNTER_ATTR_HINT,
+	TLSPCAP_COUNTER_COUNT,
+};
+
+struct tlspcap_record {
+	__u32 type;            /* enum tlspcap_record_type */
+	__u32 tgid;
+	__u32 tid;
+	__s32 fd;              /* -1 when unknown */
+	__u64 conn_id;         /* unique per capture; 0 in EXIT records */
+	__u64 timestamp_ns;    /* CLOCK_MONOTONIC */
+};
+
+struct tlspcap_data_record {
+	struct tlspcap_record hdr;
+	__u64 ssl_ctx;         /* the library's TLS context pointer */
+	__u64 offset;          /* stream offset of data[0] in this direction */
+	__u64 len;             /* stream bytes covered; > data_len when cut by snaplen */
+	__u32 data_len;        /* bytes present in data[] */
+	__u32 library;         /* attach cookie: index of the probed file in user space */
+	__u8 direction;        /* enum tlspcap_direction */
+	__u8 attribution;      /* enum tlspcap_attribution */
+	__u8 pad[6];
+	__u8 data[TLSPCAP_CHUNK_MAX];
+};
+
+struct tlspcap_socket_record {
+	struct tlspcap_record hdr;
+	__u64 ssl_ctx;
+	__u64 socket_inode;    /* matches /proc/net/tcp{,6} and /proc/PID/fd links */
+	__u32 library;
+	__u16 family;          /* AF_INET or AF_INET6 */
+	__u16 protocol;        /* IPPROTO_TCP, ... */
+	__u16 local_port;      /* host order */
+	__u16 remote_port;
+	__u8 attribution;
+	__u8 pad[3];
+	char comm[16];         /* task comm, for processes gone before /proc is read */
+	__u8 local_addr[16];   /* IPv4 in the first 4 bytes, network order */
+	__u8 remote_addr[16];
+};
+
+/* Where each direction ended: bytes past the last record seen were lost. */
+struct tlspcap_close_record {
+	struct tlspcap_record hdr;
+	__u64 end_offset[2];   /* by enum tlspcap_direction */
+};
+
+#define TLSPCAP_DATA_RECORD_HEADER_SIZE \
+	(sizeof(struct tlspcap_data_record) - TLSPCAP_CHUNK_MAX)
+
+#endif /* TLSPCAP_H */

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: MIT
+#include "connections.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "netinfo.h"
+#include "process.h"
+#include "tcp_stream.h"
+
+#define ID_BUCKETS 65536
+#define TUPLE_BUCKETS 65536
+#define COMMENT_MAX 2048
+#define PLACEHOLDER_SERVER_PORT 9 /* discard: no dissector claims it */
+
+static const char http2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+enum connection_state {
+	CONNECTION_WAITING,  /* records queued until the peer view or the deadline */
+	CONNECTION_OPEN,
+};
+
+struct queued_record {
+	struct queued_record *next;
+	size_t size;
+	uint8_t data[];
+};
+
+/* One synthetic stream, shared by the views of its connection. */
+struct shared_stream {
+	struct tcp_stream *tcp;
+	unsigned int views;
+	uint64_t end_offset[2]; /* by tcp_stream_dir, as far as any view saw */
+};
+
+/* One view of a connection: a TLS context of one process tied to one socket. */
+struct connection {
+	uint64_t conn_id;
+	pid_t tgid;
+	pid_t tid;
+	int fd;
+	uint32_t library;
+	uint8_t attribution;
+	bool has_socket;
+	bool joined;
+	enum tcp_stream_side role;
+	struct tcp_endpoint local;
+	struct tcp_endpoint remote;
+	char comm[16];
+	enum connection_state state;
+	uint64_t first_ns;
+	struct shared_stream *stream;
+	struct connection *peer;
+	struct queued_record *queue;
+	struct queued_record **queue_tail;
+	size_t queued_bytes;
+	struct connection *id_next;
+	struct connection *tuple_next;
+	struct connection *all_prev, *all_next;
+};
+
+struct connection_table {
+	struct connection_table_config cfg;
+	struct connection_stats stats;
+	struct connection *by_id[ID_BUCKETS];
+	struct connection *by_tuple[TUPLE_BUCKETS];
+	struct connection *all;
+};
+
+static size_t tuple_hash(const struct tcp_endpoint *local, const struct tcp_endpoint *remote)
+{
+	const struct tcp_endpoint *ends[2] = { local, remote };
+	uint64_t h = 1469598103934665603ull;
+	size_t i, j;
+
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 16; j++)
+			h = (h ^ ends[i]->addr[j]) * 1099511628211ull;
+		h = (h ^ ends[i]->port) * 1099511628211ull;
+		h = (h ^ (unsigned int)ends[i]->family) * 1099511628211ull;
+	}
+	return h % TUPLE_BUCKETS;
+}
+
+static bool endpoint_equal(const struct tcp_endpoint *a, const struct tcp_endpoint *b)
+{
+	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, 16);
+}
+
+static void endpoint_format(const struct tcp_endpoint *e, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(e->family, e->addr, addr, sizeof(addr));
+	if (e->family == AF_INET6)
+		snprintf(buf, size, "[%s]:%u", addr, e->port);
+	else
+		snprintf(buf, size, "%s:%u", addr, e->port);
+}
+
+/* A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d: show them as IPv4. */
+static void endpoint_from_socket(struct tcp_endpoint *e, int family, const uint8_t *addr,
+				 uint16_t port)
+{
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memset(e, 0, sizeof(*e));
+	e->port = port;
+	if (family == AF_INET6 && !memcmp(addr, v4_mapped, sizeof(v4_mapped))) {
+		e->family = AF_INET;
+		memcpy(e->addr, addr + 12, 4);
+	} else {
+		e->family = family;
+		memcpy(e->addr, addr, family == AF_INET ? 4 : 16);
+	}
+}
+
+struct connection_table *connection_table__new(const struct connection_table_config *cfg)
+{
+	struct connection_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	return t;
+}
+
+static void connection__free_queue(struct connection *c)
+{
+	struct queued_record *q, *next;
+
+	for (q = c->queue; q; q = next) {
+		next = q->next;
+		free(q);
+	}
+	c->queue = NULL;
+	c->queue_tail = &c->queue;
+	c->queued_bytes = 0;
+}
+
+void connection_table__free(struct connection_table *t)
+{
+	struct connection *c, *next;
+
+	if (!t)
+		return;
+	for (c = t->all; c; c = next) {
+		next = c->all_next;
+		connection__free_queue(c);
+		if (c->stream && --c->stream->views == 0)
+			free(c->stream);
+		free(c);
+	}
+	free(t);
+}
+
+const struct connection_stats *connection_table__stats(const struct connection_table *t)
+{
+	return &t->stats;
+}
+
+static struct connection *connection_table__find(struct connection_table *t, uint64_t conn_id)
+{
+	struct connection *c;
+
+	for (c = t->by_id[conn_id % ID_BUCKETS]; c; c = c->id_next)
+		if (c->conn_id == conn_id)
+			return c;
+	return NULL;
+}
+
+static struct connection *connection_table__find_or_add(struct connection_table *t,
+							 const struct tlspcap_record *hdr,
+							 uint32_t library)
+{
+	struct connection *c = connection_table__find(t, hdr->conn_id);
+
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->conn_id = hdr->conn_id;
+	c->tgid = hdr->tgid;
+	c->tid = hdr->tid;
+	c->fd = hdr->fd;
+	c->library = library;
+	c->role = TCP_STREAM_SIDE_CLIENT;
+	c->first_ns = hdr->timestamp_ns;
+	c->queue_tail = &c->queue;
+	c->id_next = t->by_id[c->conn_id % ID_BUCKETS];
+	t->by_id[c->conn_id % ID_BUCKETS] = c;
+	c->all_next = t->all;
+	if (t->all)
+		t->all->all_prev = c;
+	t->all = c;
+	return c;
+}
+
+static void connection_table__unlink(struct connection_table *t, struct connection *c)
+{
+	struct connection **link;
+
+	for (link = &t->by_id[c->conn_id % ID_BUCKETS]; *link; link = &(*link)->id_next) {
+		if (*link == c) {
+			*link = c->id_next;
+			break;
+		}
+	}
+	if (c->has_socket) {
+		for (link = &t->by_tuple[tuple_hash(&c->local, &c->remote)]; *link;
+		     link = &(*link)->tuple_next) {
+			if (*link == c) {
+				*link = c->tuple_next;
+				break;
+			}
+		}
+	}
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else
+		t->all = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	if (c->peer)
+		c->peer->peer = NULL;
+}
+
+static const char *attribution_text(uint8_t attribution)
+{
+	switch (attribution) {
+	case TLSPCAP_ATTR_SYSCALL:
+		return "found from a socket syscall inside the TLS call";
+	case TLSPCAP_ATTR_CACHED:
+		return "found from an earlier TLS call of the same context";
+	case TLSPCAP_ATTR_HINT:
+		return "named by an API call (SSL_set_fd)";
+	default:
+		return "unknown: addresses and ports of this stream are placeholders";
+	}
+}
+
+/* The per-view comment: ptcpdump's keys where they exist, then ours. */
+static void connection__describe(struct connection_table *t, const struct connection *c,
+				 char *buf, size_t size)
+{
+	const struct process_info *p = process_cache__get(t->cfg.processes, c->tgid, c->comm);
+	const char *library = t->cfg.library_label(t->cfg.library_ctx, c->library);
+	char local[64] = "unknown", remote[64] = "unknown";
+	int n;
+
+	if (c->has_socket) {
+		endpoint_format(&c->local, local, sizeof(local));
+		endpoint_format(&c->remote, remote, sizeof(remote));
+	}
+	n = snprintf(buf, size,
+		     "PID: %d\nCmd: %s\nArgs: %s\nThreadId: %d\nUserId: %u\nFD: %d\n"
+		     "Library: %s\nRole: %s\nLocal: %s\nRemote: %s\nSocket: %s",
+		     c->tgid, p ? p->comm : c->comm, p && *p->args ? p->args : "?", c->tid,
+		     p ? p->uid : 0, c->fd, library,
+		     !c->has_socket ? "unknown" : c->role == TCP_STREAM_SIDE_CLIENT ? "client" : "server",
+		     local, remote, attribution_text(c->attribution));
+	if (n > 0 && (size_t)n < size && p && *p->root && strcmp(p->root, "/"))
+		n += snprintf(buf + n, size - n, "\nRoot: %s", p->root);
+	if (n > 0 && (size_t)n < size && c->joined)
+		snprintf(buf + n, size - n,
+			 "\nCapture: joined mid-connection; earlier bytes are not in this file");
+}
+
+static enum tcp_stream_dir record_dir(const struct connection *c, uint8_t direction)
+{
+	bool sent_by_client = (direction == TLSPCAP_DIR_SEND) == (c->role == TCP_STREAM_SIDE_CLIENT);
+
+	return sent_by_client ? TCP_STREAM_CLIENT_TO_SERVER : TCP_STREAM_SERVER_TO_CLIENT;
+}
+
+static int connection__write_data(struct connection_table *t, struct connection *c,
+				  const struct tlspcap_data_record *rec)
+{
+	uint64_t ts = clock_offset__to_realtime(t->cfg.clock, rec->hdr.timestamp_ns);
+
+	return tcp_stream__write(c->stream->tcp, record_dir(c, rec->direction), rec->offset,
+				 rec->data, rec->data_len, rec->len, ts, NULL);
+}
+
+static int connection__flush_queue(struct connection_table *t, struct connection *c)
+{
+	struct queued_record *q;
+	int err = 0;
+
+	for (q = c->queue; q && !err; q = q->next)
+		err = connection__write_data(t, c, (const struct tlspcap_data_record *)q->data);
+	connection__free_queue(c);
+	return err;
+}
+
+/* A stream whose client speaks HTTP/2 first must sit where tshark tries HTTP. */
+static bool connection__starts_http2(const struct connection *c)
+{
+	const struct queued_record *q;
+
+	for (q = c->queue; q; q = q->next) {
+		const struct tlspcap_data_record *rec = (const void *)q->data;
+
+		if (record_dir(c, rec->direction) != TCP_STREAM_CLIENT_TO_SERVER || rec->offset)
+			continue;
+		return rec->data_len >= sizeof(http2_preface) - 1 &&
+		       !memcmp(rec->data, http2_preface, sizeof(http2_preface) - 1);
+	}
+	return false;
+}
+
+static void connection__stream_info(const struct connection *c, struct tcp_stream_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->local_side = c->role;
+	if (c->has_socket) {
+		info->client = c->role == TCP_STREAM_SIDE_CLIENT ? c->local : c->remote;
+		info->server = c->role == TCP_STREAM_SIDE_CLIENT ? c->remote : c->local;
+	} else {
+		/* TEST-NET-1 placeholders: visibly not a real host. */
+		info->client.family = AF_INET;
+		memcpy(info->client.addr, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+		info->client.port = 10000 + c->conn_id % 50000;
+		info->server.family = AF_INET;
+		memcpy(info->server.addr, (uint8_t[]){ 192, 0, 2, 2 }, 4);
+		info->server.port = PLACEHOLDER_SERVER_PORT;
+	}
+}
+
+static int connection_table__open(struct connection_table *t, struct connection *c)
+{
+	struct connection *client = c, *server = c->peer;
+	char first[COMMENT_MAX], second[COMMENT_MAX];
+	struct tcp_stream_info info;
+	struct shared_stream *stream;
+	uint64_t first_ns = c->first_ns;
+	int err;
+
+	if (server && c->role == TCP_STREAM_SIDE_SERVER) {
+		client = c->peer;
+		server = c;
+	}
+	if (server && server->first_ns < first_ns)
+		first_ns = server->first_ns;
+	connection__stream_info(client, &info);
+	connection__describe(t, client, first, sizeof(first));
+	info.comments[0] = first;
+	if (server) {
+		connection__describe(t, server, second, sizeof(second));
+		info.comments[1] = second;
+	}
+	if (connection__starts_http2(client) || (server && connection__starts_http2(server)))
+		info.server_port_override = 80;
+
+	stream = calloc(1, sizeof(*stream));
+	if (!stream)
+		return -ENOMEM;
+	stream->tcp = tcp_stream__open(t->cfg.streams, &info,
+				       clock_offset__to_realtime(t->cfg.clock, first_ns));
+	if (!stream->tcp) {
+		err = -errno;
+		free(stream);
+		return err;
+	}
+	t->stats.connections++;
+	t->stats.open_now++;
+	t->stats.unattributed += !client->has_socket;
+	t->stats.joined += client->joined;
+	stream->views = server ? 2 : 1;
+	client->stream = stream;
+	client->state = CONNECTION_OPEN;
+	err = connection__flush_queue(t, client);
+	if (server) {
+		t->stats.merged++;
+		server->stream = stream;
+		server->state = CONNECTION_OPEN;
+		if (!err)
+			err = connection__flush_queue(t, server);
+	}
+	return err;
+}
+
+/* The other view of the same TCP connection, traced in this or another process. */
+static struct connection *connection_table__find_peer(struct connection_table *t,
+						      const struct connection *c)
+{
+	struct connection *p;
+
+	for (p = t->by_tuple[tuple_hash(&c->remote, &c->local)]; p; p = p->tuple_next)
+		if (p != c && !p->peer && endpoint_equal(&p->local, &c->remote) &&
+		    endpoint_equal(&p->remote, &c->local))
+			return p;
+	return NULL;
+}
+
+static int connection_table__handle_socket(struct connection_table *t,
+					   const struct tlspcap_socket_record *rec)
+{
+	struct connection *c = connection_table__find_or_add(t, &rec->hdr, rec->library);
+	struct connection *peer;
+	size_t bucket;
+
+	if (!c)
+		return -ENOMEM;
+	if (c->has_socket || c->state == CONNECTION_OPEN)
+		return 0; /* already described; the stream's addresses are fixed */
+	c->has_socket = true;
+	c->fd = rec->hdr.fd;
+	c->attribution = rec->attribution;
+	memcpy(c->comm, rec->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = '\0';
+	endpoint_from_socket(&c->local, rec->family, rec->local_addr, rec->local_port);
+	endpoint_from_socket(&c->remote, rec->family, rec->remote_addr, rec->remote_port);
+	c->joined = netinfo__was_established(t->cfg.netinfo, rec->socket_inode);
+	c->role = netinfo__is_listening(t->cfg.netinfo, c->local.port, rec->hdr.timestamp_ns)
+			  ? TCP_STREAM_SIDE_SERVER
+			  : TCP_STREAM_SIDE_CLIENT;
+	bucket = tuple_hash(&c->local, &c->remote);
+	c->tuple_next = t->by_tuple[bucket];
+	t->by_tuple[bucket] = c;
+
+	peer = connection_table__find_peer(t, c);
+	/* Offsets of the two views agree only if both saw the connection from its start. */
+	if (peer && !peer->joined && !c->joined) {
+		c->peer = peer;
+		peer->peer = c;
+		c->role = peer->role == TCP_STREAM_SIDE_CLIENT ? TCP_STREAM_SIDE_SERVER
+							     : TCP_STREAM_SIDE_CLIENT;
+		if (peer->state == CONNECTION_OPEN) {
+			/* The peer's wait was over: join its stream late. */
+			c->stream = peer->stream;
+			c->stream->views++;
+			c->state = CONNECTION_OPEN;
+			t->stats.merged++;
+			return connection__flush_queue(t, c);
+		}
+		return connection_table__open(t, c);
+	}
+	if (!netinfo__is_local_address(t->cfg.netinfo, c->remote.family, c->remote.addr))
+		return connection_table__open(t, c);
+	return 0;
+}
+
+static int connection_table__handle_data(struct connection_table *t,
+					 const struct tlspcap_data_record *rec, size_t size)
+{
+	struct connection *c = connection_table__find_or_add(t, &rec->hdr, rec->library);
+	struct queued_record *q;
+
+	if (!c)
+		return -ENOMEM;
+	t->stats.data_records++;
+	t->stats.captured_bytes += rec->data_len;
+	if (c->state == CONNECTION_OPEN)
+		return connection__write_data(t, c, rec);
+	q = malloc(sizeof(*q) + size);
+	if (!q)
+		return -ENOMEM;
+	q->next = NULL;
+	q->size = size;
+	memcpy(q->data, rec, size);
+	*c->queue_tail = q;
+	c->queue_tail = &q->next;
+	c->queued_bytes += size;
+	if (c->queued_bytes > t->cfg.pending_limit)
+		return connection_table__open(t, c);
+	return 0;
+}
+
+/* Ends one view; the stream ends with FIN when its last view ends. */
+static int connection_table__end_view(struct connection_table *t, struct connection *c,
+				      uint64_t timestamp_ns, const char *why)
+{
+	struct shared_stream *s;
+	int err = 0, ret, dir;
+
+	if (c->state == CONNECTION_WAITING) {
+		if (c->peer)
+			c->peer->peer = NULL;
+		c->peer = NULL;
+		err = connection_table__open(t, c);
+	}
+	s = c->stream;
+	connection_table__unlink(t, c);
+	connection__free_queue(c);
+	free(c);
+	if (!s || --s->views > 0)
+		return err;
+	/* Bytes the probes counted but no record delivered were lost. */
+	for (dir = 0; dir < 2 && !err; dir++) {
+		uint64_t next = tcp_stream__next_offset(s->tcp, dir);
+
+		if (s->end_offset[dir] > next)
+			err = tcp_stream__mark_lost(s->tcp, dir, next, s->end_offset[dir] - next);
+	}
+	ret = tcp_stream__close(s->tcp, clock_offset__to_realtime(t->cfg.clock, timestamp_ns), why);
+	if (!err)
+		err = ret;
+	t->stats.open_now--;
+	free(s);
+	return err;
+}
+
+static int connection_table__handle_close(struct connection_table *t,
+					  const struct tlspcap_close_record *rec)
+{
+	struct connection *c = connection_table__find(t, rec->hdr.conn_id);
+	int err = 0, direction;
+
+	if (!c)
+		return 0;
+	if (c->state == CONNECTION_WAITING) {
+		err = connection_table__open(t, c);
+		if (err)
+			return err;
+	}
+	for (direction = 0; direction < 2; direction++) {
+		enum tcp_stream_dir dir = record_dir(c, direction);
+
+		if (rec->end_offset[direction] > c->stream->end_offset[dir])
+			c->stream->end_offset[dir] = rec->end_offset[direction];
+	}
+	return connection_table__end_view(t, c, rec->hdr.timestamp_ns, NULL);
+}
+
+static int connection_table__handle_exit(struct connection_table *t, const struct tlspcap_record *rec)
+{
+	char why[64];
+	struct connection *c, *next;
+	int err = 0, ret;
+
+	snprintf(why, sizeof(why), "tlspcap: process %u exited", rec->tgid);
+	for (c = t->all; c; c = next) {
+		next = c->all_next;
+		if (c->tgid != (pid_t)rec->tgid)
+			continue;
+		ret = connection_table__end_view(t, c, rec->timestamp_ns, why);
+		if (!err)
+			err = ret;
+	}
+	process_cache__forget(t->cfg.processes, rec->tgid);
+	return err;
+}
+
+int connection_table__handle_record(struct connection_table *t, const void *data, size_t size)
+{
+	const struct tlspcap_record *hdr = data;
+
+	if (size < sizeof(*hdr))
+		goto bad;
+	switch (hdr->type) {
+	case TLSPCAP_RECORD_DATA: {
+		const struct tlspcap_data_record *rec = data;
+
+		if (size < TLSPCAP_DATA_RECORD_HEADER_SIZE ||
+		    size < TLSPCAP_DATA_RECORD_HEADER_SIZE + rec->data_len ||
+		    rec->data_len > rec->len || rec->direction > TLSPCAP_DIR_RECV)
+			goto bad;
+		return connection_table__handle_data(t, rec, TLSPCAP_DATA_RECORD_HEADER_SIZE + rec->data_len);
+	}
+	case TLSPCAP_RECORD_SOCKET:
+		if (size < sizeof(struct tlspcap_socket_record))
+			goto bad;
+		return connection_table__handle_socket(t, data);
+	case TLSPCAP_RECORD_CLOSE:
+		if (size < sizeof(struct tlspcap_close_record))
+			goto bad;
+		return connection_table__handle_close(t, data);
+	case TLSPCAP_RECORD_EXIT:
+		return connection_table__handle_exit(t, hdr);
+	}
+bad:
+	t->stats.bad_records++;
+	return 0;
+}
+
+int connection_table__tick(struct connection_table *t, uint64_t now_monotonic_ns)
+{
+	struct connection *c;
+	int err;
+
+	for (c = t->all; c; c = c->all_next) {
+		if (c->state != CONNECTION_WAITING || now_monotonic_ns - c->first_ns < t->cfg.peer_wait_ns)
+			continue;
+		err = connection_table__open(t, c);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int connection_table__close_all(struct connection_table *t, uint64_t now_monotonic_ns)
+{
+	int err = 0, ret;
+
+	while (t->all) {
+		ret = connection_table__end_view(t, t->all, now_monotonic_ns, "tlspcap: capture ended");
+		if (!err)
+			err = ret;
+	}
+	return err;
+}

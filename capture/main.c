@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tlspcap: records the plaintext of TLS connections with eBPF uprobes and
+ * writes it as pcapng, one synthetic TCP stream per connection.
+ *
+ * probes (bpf/) -> records -> connections -> streams -> pcapng blocks -> file
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "clock.h"
+#include "connections.h"
+#include "discover.h"
+#include "netinfo.h"
+#include "options.h"
+#include "pcapng.h"
+#include "probes.h"
+#include "process.h"
+#include "tcp_stream.h"
+
+#define EXIT_USAGE 2
+#define POLL_INTERVAL_MS 100
+#define PEER_WAIT_NS 250000000ull
+#define PENDING_LIMIT (4u << 20)
+#define CLOCK_RECALIBRATE_NS 10000000000ull
+#define LABEL_MAX (PATH_MAX + 160)
+
+static volatile sig_atomic_t stop_requested;
+
+struct capture {
+	struct options opts;
+	FILE *out;
+	const char *out_name;
+	struct pcapng_writer *writer;
+	int interface_id;
+	struct tcp_stream_table *streams;
+	struct process_cache *processes;
+	struct netinfo *netinfo;
+	struct clock_offset clock;
+	struct connection_table *connections;
+	struct probes *probes;
+	struct ring_buffer *ring;
+	struct library_set libraries;
+	char (*labels)[LABEL_MAX];
+	pid_t child;
+	int child_release_fd;
+	int child_status;
+	bool child_exited;
+	int write_error;
+	uint64_t start_ns;
+};
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
+}
+
+static const char *library_label(void *ctx, uint32_t cookie)
+{
+	struct capture *cap = ctx;
+
+	return cookie < cap->libraries.count ? cap->labels[cookie] : "unknown";
+}
+
+/* Opens the output before anything slow, so a bad path fails at once. */
+static int capture__open_output(struct capture *cap)
+{
+	int fd;
+
+	if (!strcmp(cap->opts.output, "-")) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "tlspcap: -w -: standard output is a terminal; pipe it "
+					"(tlspcap -w - | wireshark -k -i -) or use -w FILE\n");
+			return -EINVAL;
+		}
+		cap->out = stdout;
+		cap->out_name = "standard output";
+		return 0;
+	}
+	fd = open(cap->opts.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "tlspcap: -w %s: %s\n", cap->opts.output, strerror(errno));
+		return -EINVAL;
+	}
+	cap->out = fdopen(fd, "w");
+	if (!cap->out) {
+		close(fd);
+		return -errno;
+	}
+	cap->out_name = cap->opts.output;
+	return 0;
+}
+
+/* The command starts only once every probe is attached: it waits on a pipe. */
+static int capture__fork_command(struct capture *cap)
+{
+	int release[2];
+	char go;
+
+	if (pipe2(release, O_CLOEXEC))
+		return -errno;
+	cap->child = fork();
+	if (cap->child < 0) {
+		close(release[0]);
+		close(release[1]);
+		return -errno;
+	}
+	if (cap->child == 0) {
+		close(release[1]);
+		if (read(release[0], &go, 1) != 1)
+			_exit(127);
+		close(release[0]);
+		if (cap->out == stdout)
+			dup2(STDERR_FILENO, STDOUT_FILENO); /* keep the pcapng stream clean */
+		execvp(cap->opts.command[0], cap->opts.command);
+		fprintf(stderr, "tlspcap: %s: %s\n", cap->opts.command[0], strerror(errno));
+		_exit(127);
+	}
+	close(release[0]);
+	cap->child_release_fd = release[1];
+	return 0;
+}
+
+static int capture__attach_libraries(struct capture *cap, unsigned int *attached)
+{
+	const pid_t *pids = cap->opts.nr_pids ? cap->opts.pids : NULL;
+	size_t i;
+	int err;
+
+	err = library_set__scan(&cap->libraries, pids, cap->opts.nr_pids, getpid(), NULL);
+	if (err) {
+		fprintf(stderr, "tlspcap: scanning for TLS libraries: %s\n", strerror(-err));
+		return err;
+	}
+	cap->labels = calloc(cap->libraries.count ? cap->libraries.count : 1, LABEL_MAX);
+	if (!cap->labels)
+		return -ENOMEM;
+	*attached = 0;
+	for (i = 0; i < cap->libraries.count; i++) {
+		const struct tls_library *lib = &cap->libraries.libs[i];
+
+		snprintf(cap->labels[i], LABEL_MAX, "%s%s%s (%s)", lib->name, *lib->version ? " " : "",
+			 lib->version, *lib->mapped_path ? lib->mapped_path : lib->path);
+		err = probes__attach_library(cap->probes, lib, (uint32_t)i);
+		if (err < 0) {
+			fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-err));
+			continue;
+		}
+		if (cap->opts.verbose)
+			fprintf(stderr, "tlspcap: probing %s: %d functions\n", cap->labels[i], err);
+		(*attached)++;
+	}
+	if (!*attached) {
+		fprintf(stderr, "tlspcap: no TLS library could be probed\n");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int capture__start_file(struct capture *cap)
+{
+	struct pcapng_section_info section = { .application = "tlspcap " TLSPCAP_VERSION };
+	struct pcapng_writer_opts wopts = { .flush_each_block = cap->out == stdout };
+	struct utsname uts;
+	char os[256] = "";
+
+	if (!uname(&uts))
+		snprintf(os, sizeof(os), "%s %s %s", uts.sysname, uts.release, uts.machine);
+	section.os = os;
+	cap->writer = pcapng_writer__new(cap->out, &section, &wopts);
+	if (!cap->writer)
+		return -errno;
+	cap->interface_id = pcapng_writer__add_interface(
+		cap->writer, "tls",
+		"TLS plaintext recorded by tlspcap; TCP framing is synthetic, the real "
+		"endpoints are in each stream's first packet comment");
+	if (cap->interface_id < 0)
+		return cap->interface_id;
+	cap->streams = tcp_stream_table__new(cap->writer, (uint32_t)cap->interface_id);
+	return cap->streams ? 0 : -errno;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct capture *cap = ctx;
+	int err = connection_table__handle_record(cap->connections, data, size);
+
+	if (err) {
+		cap->write_error = err;
+		return err; /* stops ring_buffer__poll */
+	}
+	return 0;
+}
+
+static bool capture__should_stop(struct capture *cap)
+{
+	if (stop_requested || cap->write_error)
+		return true;
+	if (cap->opts.count &&
+	    connection_table__stats(cap->connections)->data_records >= cap->opts.count)
+		return true;
+	if (cap->child > 0 && !cap->child_exited &&
+	    waitpid(cap->child, &cap->child_status, WNOHANG) == cap->child)
+		cap->child_exited = true;
+	return cap->child_exited;
+}
+
+static int capture__run(struct capture *cap)
+{
+	int err;
+
+	while (!capture__should_stop(cap)) {
+		err = ring_buffer__poll(cap->ring, POLL_INTERVAL_MS);
+		if (err < 0 && err != -EINTR && !cap->write_error)
+			return err;
+		clock_offset__refresh(&cap->clock, CLOCK_RECALIBRATE_NS);
+		err = connection_table__tick(cap->connections, clock__monotonic_ns());
+		if (!err && cap->out != stdout)
+			err = pcapng_writer__flush(cap->writer);
+		if (err)
+			cap->write_error = err;
+	}
+	return 0;
+}
+
+/* Drains the ring buffer, closes every stream and writes the statistics. */
+static int capture__finish(struct capture *cap, uint64_t counters[TLSPCAP_COUNTER_COUNT])
+{
+	const struct connection_stats *st = connection_table__stats(cap->connections);
+	struct pcapng_interface_stats isb = { 0 };
+	char comment[256];
+	int err = 0;
+
+	if (!cap->write_error)
+		ring_buffer__consume(cap->ring);
+	if (probes__read_counters(cap->probes, counters))
+		memset(counters, 0, sizeof(uint64_t) * TLSPCAP_COUNTER_COUNT);
+	if (!cap->write_error)
+		err = connection_table__close_all(cap->connections, clock__monotonic_ns());
+	if (!err && !cap->write_error) {
+		isb.timestamp_ns = clock__realtime_ns();
+		isb.start_ns = cap->start_ns;
+		isb.end_ns = isb.timestamp_ns;
+		isb.received = st->data_records + counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
+		isb.dropped = counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
+		snprintf(comment, sizeof(comment),
+			 "tlspcap: %" PRIu64 " TLS data records, %" PRIu64 " dropped by a full ring "
+			 "buffer (%" PRIu64 " bytes)",
+			 st->data_records, counters[TLSPCAP_COUNTER_RECORDS_DROPPED],
+			 counters[TLSPCAP_COUNTER_BYTES_DROPPED]);
+		isb.comment = comment;
+		err = pcapng_writer__write_interface_stats(cap->writer, (uint32_t)cap->interface_id, &isb);
+	}
+	if (!err && !cap->write_error)
+		err = pcapng_writer__flush(cap->writer);
+	return err ? err : cap->write_error;
+}
+
+static void capture__print_summary(struct capture *cap, const uint64_t counters[TLSPCAP_COUNTER_COUNT])
+{
+	const struct connection_stats *st = connection_table__stats(cap->connections);
+	const struct tcp_stream_counters *sc = tcp_stream_table__counters(cap->streams);
+
+	fprintf(stderr,
+		"tlspcap: %" PRIu64 " connections (%" PRIu64 " seen from both ends, %" PRIu64
+		" unattributed, %" PRIu64 " joined mid-connection), %" PRIu64 " records, %" PRIu64
+		" bytes, %" PRIu64 " bytes lost\n",
+		st->connections, st->merged, st->unattributed, st->joined, st->data_records,
+		st->captured_bytes, sc->lost_bytes);
+	fprintf(stderr,
+		"tlspcap: lost: %" PRIu64 " records (%" PRIu64 " bytes) dropped by a full ring buffer, "
+		"%" PRIu64 " unreadable buffers, %" PRIu64 " malformed records; %" PRIu64
+		" bytes cut by -s\n",
+		counters[TLSPCAP_COUNTER_RECORDS_DROPPED], counters[TLSPCAP_COUNTER_BYTES_DROPPED],
+		counters[TLSPCAP_COUNTER_READ_FAULTS], st->bad_records, sc->truncated_bytes);
+	fprintf(stderr,
+		"tlspcap: TLS calls tied to their socket: %" PRIu64 " by a syscall inside the call, "
+		"%" PRIu64 " by cached context, %" PRIu64 " by API hint, %" PRIu64 " not at all\n",
+		counters[TLSPCAP_COUNTER_ATTR_SYSCALL], counters[TLSPCAP_COUNTER_ATTR_CACHED],
+		counters[TLSPCAP_COUNTER_ATTR_HINT], counters[TLSPCAP_COUNTER_ATTR_NONE]);
+	fprintf(stderr, "tlspcap: %" PRIu64 " bytes written to %s\n",
+		pcapng_writer__bytes_written(cap->writer), cap->out_name);
+}
+
+static int capture__setup(struct capture *cap)
+{
+	struct probes_config pcfg = {
+		.self = getpid(),
+		.snaplen = cap->opts.snaplen,
+		.comm = cap->opts.comm,
+		.filter_pids = cap->opts.nr_pids || cap->opts.command,
+		.ring_bytes = cap->opts.buffer_bytes,
+	};
+	struct connection_table_config ccfg = {
+		.clock = &cap->clock,
+		.library_label = library_label,
+		.library_ctx = cap,
+		.peer_wait_ns = PEER_WAIT_NS,
+		.pending_limit = PENDING_LIMIT,
+	};
+	unsigned int attached;
+	size_t i;
+	int err;
+
+	libbpf_set_print(cap->opts.verbose ? libbpf_print : libbpf_print_quiet);
+	cap->netinfo = netinfo__new();
+	cap->processes = process_cache__new();
+	if (!cap->netinfo || !cap->processes)
+		return -ENOMEM;
+	err = netinfo__snapshot_established(cap->netinfo);
+	if (err)
+		return err;
+	clock_offset__calibrate(&cap->clock);
+	cap->probes = probes__open(&pcfg);
+	if (!cap->probes) {
+		err = -errno;
+		fprintf(stderr, "tlspcap: loading the BPF probes: %s%s\n", strerror(errno),
+			errno == EPERM ? " (tlspcap needs root)" : "");
+		return err;
+	}
+	for (i = 0; i < cap->opts.nr_pids; i++)
+		if ((err = probes__trace_pid(cap->probes, cap->opts.pids[i])))
+			return err;
+	if (cap->child > 0 && (err = probes__trace_pid(cap->probes, cap->child)))
+		return err;
+	err = capture__attach_libraries(cap, &attached);
+	if (err)
+		return err;
+	err = capture__start_file(cap);
+	if (err) {
+		fprintf(stderr, "tlspcap: writing %s: %s\n", cap->out_name, strerror(-err));
+		return err;
+	}
+	ccfg.streams = cap->streams;
+	ccfg.processes = cap->processes;
+	ccfg.netinfo = cap->netinfo;
+	cap->connections = connection_table__new(&ccfg);
+	if (!cap->connections)
+		return -ENOMEM;
+	cap->ring = ring_buffer__new(probes__events_fd(cap->probes), handle_record, cap, NULL);
+	if (!cap->ring)
+		return -errno;
+	cap->start_ns = clock__realtime_ns();
+	fprintf(stderr, "tlspcap: capturing on %u librar%s in %u processes, writing to %s\n",
+		attached, attached == 1 ? "y" : "ies", cap->libraries.nr_processes, cap->out_name);
+	return 0;
+}
+
+static void capture__cleanup(struct capture *cap)
+{
+	ring_buffer__free(cap->ring);
+	connection_table__free(cap->connections);
+	tcp_stream_table__free(cap->streams);
+	pcapng_writer__free(cap->writer);
+	probes__free(cap->probes);
+	library_set__clear(&cap->libraries);
+	free(cap->labels);
+	process_cache__free(cap->processes);
+	netinfo__free(cap->netinfo);
+	if (cap->out && cap->out != stdout)
+		fclose(cap->out);
+	if (cap->child_release_fd > 0)
+		close(cap->child_release_fd);
+}
+
+/* The exit status of `tlspcap -- COMMAND` is the command's. */
+static int capture__command_status(struct capture *cap)
+{
+	if (!cap->child_exited && waitpid(cap->child, &cap->child_status, 0) != cap->child)
+		return 1;
+	if (WIFEXITED(cap->child_status))
+		return WEXITSTATUS(cap->child_status);
+	return 128 + WTERMSIG(cap->child_status);
+}
+
+int main(int argc, char **argv)
+{
+	struct capture cap = { .child_release_fd = -1 };
+	uint64_t counters[TLSPCAP_COUNTER_COUNT] = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err, status = 1;
+
+	err = options__parse(&cap.opts, argc, argv, stdout, stderr);
+	if (err == OPTIONS_EXIT)
+		return 0;
+	if (err)
+		return EXIT_USAGE;
+	if (capture__open_output(&cap))
+		return EXIT_USAGE;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE */
+	if (cap.opts.command && (err = capture__fork_command(&cap))) {
+		fprintf(stderr, "tlspcap: starting %s: %s\n", cap.opts.command[0], strerror(-err));
+		goto cleanup;
+	}
+	err = capture__setup(&cap);
+	if (err)
+		goto cleanup;
+	if (cap.child > 0) {
+		if (write(cap.child_release_fd, "g", 1) != 1) {
+			err = -errno;
+			goto cleanup;
+		}
+		close(cap.child_release_fd);
+		cap.child_release_fd = -1;
+	}
+	err = capture__run(&cap);
+	if (!err)
+		err = capture__finish(&cap, counters);
+	capture__print_summary(&cap, counters);
+	if (err)
+		fprintf(stderr, "tlspcap: writing %s: %s\n", cap.out_name, strerror(-err));
+	status = err ? 1 : 0;
+cleanup:
+	if (cap.child > 0) {
+		if (cap.child_release_fd >= 0) /* never released: it must not run untraced */
+			kill(cap.child, SIGKILL);
+		status = err ? 1 : capture__command_status(&cap);
+	}
+	capture__cleanup(&cap);
+	return status;
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef TLSPCAP_VERSION
+#define TLSPCAP_VERSION "unknown"
+#endif
+
+#define DEFAULT_BUFFER_BYTES (64ull << 20)
+
+enum long_option {
+	OPT_COMM = 0x100,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "write", required_argument, NULL, 'w' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "snapshot-length", required_argument, NULL, 's' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "buffer-size", required_argument, NULL, 'B' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+void options__usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tlspcap -w FILE [options] [-- COMMAND [ARGS...]]\n"
+		"Record the plaintext of TLS connections on this host as pcapng.\n"
+		"\n"
+		"  -w, --write FILE          write pcapng to FILE ('-' for standard output)\n"
+		"  -p, --pid PID             trace only this process and its children (repeatable)\n"
+		"      --comm NAME           trace only processes whose command name is NAME\n"
+		"  -s, --snapshot-length N   keep at most N bytes of each TLS call (default: all)\n"
+		"  -c, --count N             stop after N TLS data records\n"
+		"  -B, --buffer-size KiB     ring buffer size (default: %llu)\n"
+		"  -v, --verbose             print libbpf and per-connection messages\n"
+		"  -h, --help                show this help\n"
+		"      --version             show the version\n"
+		"  -- COMMAND [ARGS...]      run COMMAND, trace it and its children, stop when it\n"
+		"                            exits; the exit status is the command's\n"
+		"\n"
+		"Open the result with: wireshark FILE   or live: tlspcap -w - | wireshark -k -i -\n",
+		DEFAULT_BUFFER_BYTES >> 10);
+}
+
+/* Parses a whole decimal number in [min, max]; names the option on error. */
+static int parse_number(const char *option, const char *text, uint64_t min, uint64_t max,
+			uint64_t *value, FILE *err)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	if (*text == '-' || *text == '\0')
+		goto invalid;
+	n = strtoull(text, &end, 10);
+	if (errno || *end != '\0')
+		goto invalid;
+	if (n < min || n > max) {
+		fprintf(err, "tlspcap: %s %s: out of range (%" PRIu64 "..%" PRIu64 ")\n", option,
+			text, min, max);
+		return -EINVAL;
+	}
+	*value = n;
+	return 0;
+invalid:
+	fprintf(err, "tlspcap: %s '%s': not a number\n", option, text);
+	return -EINVAL;
+}
+
+static int add_pid(struct options *opts, const char *text, FILE *err)
+{
+	uint64_t pid;
+	int ret;
+
+	ret = parse_number("-p", text, 1, INT_MAX, &pid, err);
+	if (ret)
+		return ret;
+	if (opts->nr_pids == OPTIONS_MAX_PIDS) {
+		fprintf(err, "tlspcap: -p: at most %d processes\n", OPTIONS_MAX_PIDS);
+		return -EINVAL;
+	}
+	if (kill((pid_t)pid, 0) && errno == ESRCH) {
+		fprintf(err, "tlspcap: -p %s: no such process\n", text);
+		return -EINVAL;
+	}
+	opts->pids[opts->nr_pids++] = (pid_t)pid;
+	return 0;
+}
+
+int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE *err)
+{
+	int c, ret = 0;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->buffer_bytes = DEFAULT_BUFFER_BYTES;
+	optind = 1;
+	opterr = 0;
+	/* '+': stop at the first non-option so "--" and COMMAND are ours. */
+	while ((c = getopt_long(argc, argv, "+w:p:s:c:B:vh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			opts->output = optarg;
+			break;
+		case 'p':
+			ret = add_pid(opts, optarg, err);
+			break;
+		case OPT_COMM:
+			if (!*optarg || strlen(optarg) > 15) {
+				fprintf(err, "tlspcap: --comm '%s': a command name has 1 to 15 characters\n",
+					optarg);
+				ret = -EINVAL;
+			}
+			opts->comm = optarg;
+			break;
+		case 's':
+			ret = parse_number("-s", optarg, 1, UINT32_MAX, &opts->snaplen, err);
+			break;
+		case 'c':
+			ret = parse_number("-c", optarg, 1, UINT64_MAX, &opts->count, err);
+			break;
+		case 'B': {
+			uint64_t kib;
+
+			ret = parse_number("-B", optarg, 64, 4u << 20, &kib, err);
+			opts->buffer_bytes = kib << 10;
+			break;
+		}
+		case 'v':
+			opts->verbose++;
+			break;
+		case 'h':
+			options__usage(out);
+			return OPTIONS_EXIT;
+		case OPT_VERSION:
+			fprintf(out, "tlspcap %s\n", TLSPCAP_VERSION);
+			return OPTIONS_EXIT;
+		case ':':
+			fprintf(err, "tlspcap: option '%s' needs an argument\n", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (optopt)
+				fprintf(err, "tlspcap: unknown option '-%c'\n", optopt);
+			else
+				fprintf(err, "tlspcap: unknown option '%s'\n", argv[optind - 1]);
+			fprintf(err, "Try 'tlspcap --help'.\n");
+			return -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		/* getopt_long stops after "--" or at the first operand. */
+		if (strcmp(argv[optind - 1], "--") != 0) {
+			fprintf(err, "tlspcap: unexpected argument '%s' (a command goes after --)\n",
+				argv[optind]);
+			return -EINVAL;
+		}
+		opts->command = &argv[optind];
+	}
+	if (!opts->output) {
+		fprintf(err, "tlspcap: no output file: use -w FILE (or -w - for standard output)\n");
+		return -EINVAL;
+	}
+	if (opts->command && opts->nr_pids) {
+		fprintf(err, "tlspcap: -p and -- COMMAND exclude each other\n");
+		return -EINVAL;
+	}
+	return OPTIONS_RUN;
+}

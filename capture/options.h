@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line of tlspcap, parsed in tcpdump's spirit: every bad option is named. */
+#ifndef TLSPCAP_OPTIONS_H
+#define TLSPCAP_OPTIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define OPTIONS_MAX_PIDS 256
+
+struct options {
+	const char *output;            /* -w FILE, "-" for stdout */
+	pid_t pids[OPTIONS_MAX_PIDS];  /* -p PID, repeatable */
+	size_t nr_pids;
+	const char *comm;              /* --comm NAME */
+	uint64_t snaplen;              /* -s: bytes kept per TLS call, 0 = all */
+	uint64_t count;                /* -c: stop after this many TLS data records, 0 = never */
+	uint64_t buffer_bytes;         /* -B KiB: ring buffer size */
+	int verbose;                   /* -v */
+	char **command;                /* after --: run it, trace it and its children */
+};
+
+enum options_result {
+	OPTIONS_RUN = 0,      /* capture */
+	OPTIONS_EXIT = 1,     /* --help or --version printed */
+};
+
+/* Returns OPTIONS_RUN, OPTIONS_EXIT or -EINVAL after printing the problem to @err. */
+int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE *err);
+void options__usage(FILE *out);
+
+#endif /* TLSPCAP_OPTIONS_H */

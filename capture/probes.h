@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The BPF side as user space sees it: open, configure (rodata), load, attach
+ * the syscall hooks, then attach uprobes library by library.
+ */
+#ifndef TLSPCAP_PROBES_H
+#define TLSPCAP_PROBES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tlspcap.h"
+
+struct tls_library;
+
+struct probes_config {
+	pid_t self;
+	uint64_t snaplen;          /* 0 = all */
+	const char *comm;          /* NULL = any */
+	bool filter_pids;          /* only pids added with probes__trace_pid and their children */
+	uint64_t ring_bytes;       /* power of two */
+};
+
+struct probes;
+
+struct probes *probes__open(const struct probes_config *cfg);
+void probes__free(struct probes *p);
+int probes__trace_pid(struct probes *p, pid_t pid);
+/* Attaches every function @lib has; @cookie comes back in the records. Returns
+ * the number of functions attached (> 0) or -errno. */
+int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t cookie);
+int probes__events_fd(const struct probes *p);
+/* Sums the per-CPU counters. */
+int probes__read_counters(const struct probes *p, uint64_t counters[TLSPCAP_COUNTER_COUNT]);
+
+#endif /* TLSPCAP_PROBES_H */
