@@ -479,6 +479,8 @@ int BPF_KRETPROBE(probe_tls_return, long ret)
 	call = *active;
 	bpf_map_delete_elem(&active_calls, &pid_tgid);
 
+	/* The OpenSSL-style functions return int: the upper half of rax is not theirs. */
+	ret = (int)ret;
 	if (call.done_ptr) {
 		if (ret == 1)
 			bpf_probe_read_user(&total, sizeof(total), (void *)call.done_ptr);

@@ -299,20 +299,25 @@ static int connection__flush_queue(struct connection_table *t, struct connection
 	return err;
 }
 
-/* A stream whose client speaks HTTP/2 first must sit where tshark tries HTTP. */
-static bool connection__starts_http2(const struct connection *c)
+/* The queued record holding the client's first byte, or NULL while unseen. */
+static const struct tlspcap_data_record *connection__client_start(const struct connection *c)
 {
 	const struct queued_record *q;
 
-	for (q = c->queue; q; q = q->next) {
+	for (q = c ? c->queue : NULL; q; q = q->next) {
 		const struct tlspcap_data_record *rec = (const void *)q->data;
 
-		if (record_dir(c, rec->direction) != TCP_STREAM_CLIENT_TO_SERVER || rec->offset)
-			continue;
-		return rec->data_len >= sizeof(http2_preface) - 1 &&
-		       !memcmp(rec->data, http2_preface, sizeof(http2_preface) - 1);
+		if (record_dir(c, rec->direction) == TCP_STREAM_CLIENT_TO_SERVER && !rec->offset)
+			return rec;
 	}
-	return false;
+	return NULL;
+}
+
+/* A stream whose client speaks HTTP/2 first must sit where tshark tries HTTP. */
+static bool starts_http2(const struct tlspcap_data_record *rec)
+{
+	return rec && rec->data_len >= sizeof(http2_preface) - 1 &&
+	       !memcmp(rec->data, http2_preface, sizeof(http2_preface) - 1);
 }
 
 static void connection__stream_info(const struct connection *c, struct tcp_stream_info *info)
@@ -355,7 +360,8 @@ static int connection_table__open(struct connection_table *t, struct connection 
 		connection__describe(t, server, second, sizeof(second));
 		info.comments[1] = second;
 	}
-	if (connection__starts_http2(client) || (server && connection__starts_http2(server)))
+	if (starts_http2(connection__client_start(client)) ||
+	    starts_http2(connection__client_start(server)))
 		info.server_port_override = 80;
 
 	stream = calloc(1, sizeof(*stream));
@@ -384,6 +390,29 @@ static int connection_table__open(struct connection_table *t, struct connection 
 			err = connection__flush_queue(t, server);
 	}
 	return err;
+}
+
+/*
+ * A waiting connection opens as soon as its SYN can be right: its socket is
+ * known, its peer view has joined (or cannot be on this host), and the
+ * client's first bytes are seen (they choose the port for HTTP/2).  The
+ * deadline in connection_table__tick and the queue limit bound the wait.
+ */
+static int connection_table__maybe_open(struct connection_table *t, struct connection *c)
+{
+	size_t queued = c->queued_bytes + (c->peer ? c->peer->queued_bytes : 0);
+
+	if (c->state == CONNECTION_OPEN)
+		return 0;
+	if (queued > t->cfg.pending_limit)
+		return connection_table__open(t, c);
+	if (!c->has_socket)
+		return 0;
+	if (!c->peer && netinfo__is_local_address(t->cfg.netinfo, c->remote.family, c->remote.addr))
+		return 0;
+	if (!connection__client_start(c) && !connection__client_start(c->peer))
+		return 0;
+	return connection_table__open(t, c);
 }
 
 /* The other view of the same TCP connection, traced in this or another process. */
@@ -440,11 +469,8 @@ static int connection_table__handle_socket(struct connection_table *t,
 			t->stats.merged++;
 			return connection__flush_queue(t, c);
 		}
-		return connection_table__open(t, c);
 	}
-	if (!netinfo__is_local_address(t->cfg.netinfo, c->remote.family, c->remote.addr))
-		return connection_table__open(t, c);
-	return 0;
+	return connection_table__maybe_open(t, c);
 }
 
 static int connection_table__handle_data(struct connection_table *t,
@@ -468,9 +494,7 @@ static int connection_table__handle_data(struct connection_table *t,
 	*c->queue_tail = q;
 	c->queue_tail = &q->next;
 	c->queued_bytes += size;
-	if (c->queued_bytes > t->cfg.pending_limit)
-		return connection_table__open(t, c);
-	return 0;
+	return connection_table__maybe_open(t, c);
 }
 
 /* Ends one view; the stream ends with FIN when its last view ends. */

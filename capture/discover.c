@@ -733,7 +733,7 @@ static int scan__process(struct scan *s, pid_t pid)
 		}
 		if (!err)
 			err = scan__resolve(s, f->type, path, f->path, &f->lib);
-		/* the process exited or the file went away: nothing to probe */
+		/* process exited, file gone, or no usable path: nothing to probe */
 		if (err == -ENOENT || err == -ESRCH || err == -ENAMETOOLONG)
 			continue;
 		if (err)
@@ -828,9 +828,9 @@ static int scan__directory(struct scan *s, const char *dir_path)
 				goto cleanup;
 			/* libssl.so -> libssl.so.3: one inode, named by its real path */
 			if (!realpath(path, real)) {
-				if (errno == ENOENT)
-					continue;	/* dangling symlink */
-				err = -errno;
+				if (errno != ENOMEM)
+					continue;	/* dangling symlink or loop */
+				err = -ENOMEM;
 				goto cleanup;
 			}
 			err = scan__resolve(s, type, real, NULL, &idx);

@@ -50,7 +50,7 @@ struct tls_library {
 };
 
 struct library_set {
-	struct tls_library *libs;
+	struct tls_library *libs;	/* moves when a scan adds: keep indices */
 	size_t count;
 	size_t cap;
 	unsigned int nr_processes;	/* processes with at least one library */

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,11 +34,15 @@
 static pid_t children[4];
 static size_t nr_children;
 
-/* Starts python3 -c @code, which must print "ready" once set up; 0 on failure. */
-static pid_t spawn_python(const char *code)
+/*
+ * Starts python3 -c @code, which must print "ready" once set up, after running
+ * @setup(@arg) in the child. Returns the pid, 0 on failure, -1 if @setup failed.
+ */
+static pid_t spawn_python_after(const char *code, int (*setup)(const void *), const void *arg)
 {
 	char line[16] = "";
-	int fds[2];
+	int fds[2], status;
+	size_t len = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -48,17 +54,33 @@ static pid_t spawn_python(const char *code)
 	if (!pid) {
 		/* never outlive the test run */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (setup && setup(arg))
+			_exit(77);
 		dup2(fds[1], STDOUT_FILENO);
+		/* Debian's python3 (system OpenSSL), not some python3 on PATH */
+		execl("/usr/bin/python3", "python3", "-c", code, (char *)NULL);
 		execlp("python3", "python3", "-c", code, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
-	children[nr_children++] = pid;
-	n = read(fds[0], line, sizeof(line) - 1);
+	/* the whole line: closing early would hand the child an EPIPE */
+	while (len < sizeof(line) - 1 && !memchr(line, '\n', len) &&
+	       (n = read(fds[0], line + len, sizeof(line) - 1 - len)) > 0)
+		len += n;
 	close(fds[0]);
-	if (n <= 0 || strncmp(line, "ready", 5))
-		return 0;
-	return pid;
+	if (!strcmp(line, "ready\n")) {
+		children[nr_children++] = pid;
+		return pid;
+	}
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		return -1;
+	return 0;
+}
+
+static pid_t spawn_python(const char *code)
+{
+	return spawn_python_after(code, NULL, NULL);
 }
 
 static int kill_children(void **state)
@@ -336,6 +358,60 @@ static void test_deleted_library_via_map_files(void **state)
 	library_set__clear(&set);
 }
 
+/* In the child: a private mount namespace with OpenSSL on a tmpfs at @arg */
+static int private_libdir(const void *arg)
+{
+	const char *dir = arg;
+	char ssl[PATH_MAX], crypto[PATH_MAX];
+
+	snprintf(ssl, sizeof(ssl), "%s/libssl.so.3", dir);
+	snprintf(crypto, sizeof(crypto), "%s/libcrypto.so.3", dir);
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("none", dir, "tmpfs", 0, NULL))
+		return -1;
+	return copy_file(SYS_LIBSSL, ssl) || copy_file(SYS_LIBCRYPTO, crypto);
+}
+
+static void test_other_mount_namespace_via_proc_root(void **state)
+{
+	char dir[] = "/tmp/test_discover_ns.XXXXXX", code[3 * PATH_MAX];
+	char mapped[PATH_MAX], expect[PATH_MAX + 32];
+	struct library_set set = {};
+	const struct tls_library *lib = NULL;
+	struct stat st;
+	pid_t child;
+	size_t i;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(mapped, sizeof(mapped), "%s/libssl.so.3", dir);
+	snprintf(code, sizeof(code),
+		 "import ctypes, time; ctypes.CDLL('%s/libcrypto.so.3'); ctypes.CDLL('%s'); "
+		 "print('ready', flush=True); time.sleep(30)", dir, mapped);
+	child = spawn_python_after(code, private_libdir, dir);
+	if (child < 0) {
+		rmdir(dir);
+		skip();	/* no CAP_SYS_ADMIN for unshare/mount here */
+	}
+	assert_true(child > 0);
+	/* the host sees an empty directory */
+	assert_int_equal(stat(mapped, &st), -1);
+
+	assert_int_equal(library_set__scan(&set, &child, 1, getpid(), NULL), 0);
+	for (i = 0; i < set.count; i++)
+		if (!strcmp(set.libs[i].mapped_path, mapped))
+			lib = &set.libs[i];
+	assert_non_null(lib);
+	snprintf(expect, sizeof(expect), "/proc/%d/root%s", child, mapped);
+	assert_string_equal(lib->path, expect);
+	assert_int_equal(stat(lib->path, &st), 0);
+	assert_int_equal(st.st_ino, lib->ino);
+	assert_int_equal(lib->functions & DATA_FUNCTIONS, DATA_FUNCTIONS);
+	assert_true(strncmp(lib->version, "3.", 2) == 0);
+	assert_int_equal(lib->nr_processes, 1);
+	library_set__clear(&set);
+	rmdir(dir);
+}
+
 static int count_processes(void)
 {
 	struct dirent *de;
@@ -393,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_rescan_adds_nothing),
 		cmocka_unit_test_teardown(test_process_counted, kill_children),
 		cmocka_unit_test_teardown(test_deleted_library_via_map_files, kill_children),
+		cmocka_unit_test_teardown(test_other_mount_namespace_via_proc_root, kill_children),
 		cmocka_unit_test(test_full_scan_is_fast),
 	};
 

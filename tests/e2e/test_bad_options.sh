@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Bad command lines: exit status 2 and a message naming the problem; nothing left running.
+source "$(dirname "$0")/lib.sh"
+e2e_init
+[ -x "$TLSPCAP" ] || fail "tlspcap binary not found at $TLSPCAP (make tlspcap)"
+
+# expect_usage_error REGEX ARGS... : exit 2, stderr matches REGEX (ERE, case-insensitive)
+expect_usage_error() {
+	local re=$1 rc=0 err
+	shift
+	timeout -k 5 20 "$TLSPCAP" "$@" >stdout.txt 2>stderr.txt </dev/null || rc=$?
+	err=$(cat stderr.txt)
+	[ "$rc" = 2 ] || fail "tlspcap $*: exit status $rc, want 2 (stderr: $err)"
+	printf '%s\n' "$err" | grep -qiE -- "$re" || fail "tlspcap $*: message does not name the problem /$re/: $err"
+	[ -z "$(grep -E '^tlspcap: capturing' stderr.txt)" ] || fail "tlspcap $*: started capturing"
+	ok "tlspcap $* -> exit 2: $(head -n 1 stderr.txt)"
+}
+
+expect_usage_error 'abc|snaplen|-s' -w x.pcapng -s abc
+expect_usage_error '999999999' -w x.pcapng -p 999999999
+expect_usage_error 'abc|pid|-p' -w x.pcapng -p abc
+expect_usage_error '/nonexistent/dir/x' -w /nonexistent/dir/x
+expect_usage_error 'bogus|unrecognized|unknown|invalid' -w x.pcapng --bogus
+expect_usage_error '-w|output|usage' -p 1
+expect_usage_error 'abc|count|-c' -w x.pcapng -c abc
+[ ! -e /nonexistent/dir/x ] || fail "/nonexistent/dir/x exists"
+log "PASS"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One client closes and reconnects 12 times, getting the same fd number each time: every
+# connection is its own stream, byte-exact, with "FD: <n>" in its comment.
+source "$(dirname "$0")/lib.sh"
+e2e_init
+e2e_cert
+pick_port
+P=$PORT
+N=12
+
+start_capture out.pcapng
+
+bg server.log "$PY" "$E2E_DIR/tls_peer.py" server --port "$P" --cert "$CERT" --key "$KEY" \
+	--out srv --max-conns "$N" --lifetime 60
+SRV=$BG_PID
+wait_port "$P" 10
+"$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out cli --count "$N" \
+	--reuse-fd --seed 9 --max-size 200000 >client.log 2>&1 &
+CLI=$!
+wait "$CLI" || { cat client.log >&2; fail "client failed (or fd numbers not reused)"; }
+wait_pid_exit "$SRV" 20 || fail "server did not finish"
+sleep 0.5
+stop_capture
+
+FD=$(sort -u cli/*.fd)
+assert_eq "$(echo "$FD" | wc -l)" 1 "distinct client fd numbers"
+F=out.pcapng
+assert_tshark_reads "$F"
+assert_no_expert_warnings "$F"
+"$PY" "$E2E_DIR/follow.py" match "$F" --server-port "$P" --expect cli --min-streams "$N" ||
+	fail "fd-reuse connections not byte-exact / not separated"
+n=$("$PY" "$E2E_DIR/follow.py" streams "$F" | "$PY" -c '
+import json,sys
+pid,fd=sys.argv[1],sys.argv[2]
+print(sum(1 for l in sys.stdin for c in json.loads(l)["comments"] if c.get("PID")==pid and c.get("FD")==fd))' "$CLI" "$FD")
+assert_ge "$n" "$N" "streams with 'PID: $CLI' and 'FD: $FD'"
+log "PASS"
