@@ -439,11 +439,14 @@ static int connection_table__handle_socket(struct connection_table *t,
 		return -ENOMEM;
 	if (c->has_socket || c->state == CONNECTION_OPEN)
 		return 0; /* already described; the stream's addresses are fixed */
-	c->has_socket = true;
 	c->fd = rec->hdr.fd;
-	c->attribution = rec->attribution;
 	memcpy(c->comm, rec->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
+	/* TLS over a Unix socket has no 5-tuple: a placeholder stream says so. */
+	if (rec->family != AF_INET && rec->family != AF_INET6)
+		return connection_table__maybe_open(t, c);
+	c->has_socket = true;
+	c->attribution = rec->attribution;
 	endpoint_from_socket(&c->local, rec->family, rec->local_addr, rec->local_port);
 	endpoint_from_socket(&c->remote, rec->family, rec->remote_addr, rec->remote_port);
 	c->joined = netinfo__was_established(t->cfg.netinfo, rec->socket_inode);
@@ -504,12 +507,8 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 	struct shared_stream *s;
 	int err = 0, ret, dir;
 
-	if (c->state == CONNECTION_WAITING) {
-		if (c->peer)
-			c->peer->peer = NULL;
-		c->peer = NULL;
-		err = connection_table__open(t, c);
-	}
+	if (c->state == CONNECTION_WAITING)
+		err = connection_table__open(t, c); /* with its peer view, if any */
 	s = c->stream;
 	connection_table__unlink(t, c);
 	connection__free_queue(c);
@@ -610,7 +609,8 @@ int connection_table__tick(struct connection_table *t, uint64_t now_monotonic_ns
 	int err;
 
 	for (c = t->all; c; c = c->all_next) {
-		if (c->state != CONNECTION_WAITING || now_monotonic_ns - c->first_ns < t->cfg.peer_wait_ns)
+		if (c->state != CONNECTION_WAITING || now_monotonic_ns < c->first_ns ||
+		    now_monotonic_ns - c->first_ns < t->cfg.peer_wait_ns)
 			continue;
 		err = connection_table__open(t, c);
 		if (err)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -43,7 +44,7 @@ void options__usage(FILE *out)
 		"  -w, --write FILE          write pcapng to FILE ('-' for standard output)\n"
 		"  -p, --pid PID             trace only this process and its children (repeatable)\n"
 		"      --comm NAME           trace only processes whose command name is NAME\n"
-		"  -s, --snapshot-length N   keep at most N bytes of each TLS call (default: all)\n"
+		"  -s, --snapshot-length N   keep at most N bytes of each TLS call (0 or default: all)\n"
 		"  -c, --count N             stop after N TLS data records\n"
 		"  -B, --buffer-size KiB     ring buffer size (default: %llu)\n"
 		"  -v, --verbose             print libbpf and per-connection messages\n"
@@ -64,7 +65,7 @@ static int parse_number(const char *option, const char *text, uint64_t min, uint
 	unsigned long long n;
 
 	errno = 0;
-	if (*text == '-' || *text == '\0')
+	if (!isdigit((unsigned char)*text))
 		goto invalid;
 	n = strtoull(text, &end, 10);
 	if (errno || *end != '\0')
@@ -107,10 +108,10 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 
 	memset(opts, 0, sizeof(*opts));
 	opts->buffer_bytes = DEFAULT_BUFFER_BYTES;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc also forgets a half-scanned "-hv" bundle */
 	opterr = 0;
 	/* '+': stop at the first non-option so "--" and COMMAND are ours. */
-	while ((c = getopt_long(argc, argv, "+w:p:s:c:B:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:w:p:s:c:B:vh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			opts->output = optarg;
@@ -127,7 +128,8 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 			opts->comm = optarg;
 			break;
 		case 's':
-			ret = parse_number("-s", optarg, 1, UINT32_MAX, &opts->snaplen, err);
+			/* As in tcpdump, -s 0 keeps everything. */
+			ret = parse_number("-s", optarg, 0, UINT32_MAX, &opts->snaplen, err);
 			break;
 		case 'c':
 			ret = parse_number("-c", optarg, 1, UINT64_MAX, &opts->count, err);

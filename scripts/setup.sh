@@ -11,9 +11,8 @@ PACKAGES=(
 	clang llvm bpftool libbpf-dev libelf-dev libpcap-dev libzstd-dev zlib1g-dev
 	libcmocka-dev make gcc pkg-config
 	tshark nginx curl openssl python3 procps iproute2
-	# used by the e2e harness (tests/e2e): timeout/env (coreutils), cmp (diffutils),
-	# setsid/mountpoint (util-linux) are essential packages; these are not:
-	psmisc ca-certificates
+	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
+	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )
 TRACEFS=/sys/kernel/tracing
 SETUP_LOG=${SETUP_LOG:-/tmp/tlspcap-setup.log}

@@ -85,7 +85,29 @@ def split_hostport(s):
 
 
 def stream_info(path):
-    """[{stream, client, server, comments:[dict], raw:[str]}] ordered by stream."""
+    """[{stream, client, server, comments:[dict], raw:[str]}] ordered by stream.
+    Cached next to the file (FILE.streams.json) while the file is unchanged."""
+    cache = path + ".streams.json"
+    st = os.stat(path)
+    key = "%d:%d" % (st.st_size, st.st_mtime_ns)
+    try:
+        with open(cache) as f:
+            c = json.load(f)
+        if c.get("key") == key:
+            return c["streams"]
+    except (OSError, ValueError):
+        pass
+    res = _stream_info(path)
+    try:
+        with open(cache + ".tmp", "w") as f:
+            json.dump({"key": key, "streams": res}, f)
+        os.replace(cache + ".tmp", cache)
+    except OSError:
+        pass
+    return res
+
+
+def _stream_info(path):
     out = tshark(["-r", path, "-Y", "frame.comment || (tcp.flags.syn==1 && tcp.flags.ack==0)",
                   "-T", "json", "-e", "tcp.stream", "-e", "frame.comment", "-e", "tcp.flags.syn",
                   "-e", "tcp.flags.ack", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src",

@@ -12,7 +12,7 @@ expect_usage_error() {
 	err=$(cat stderr.txt)
 	[ "$rc" = 2 ] || fail "tlspcap $*: exit status $rc, want 2 (stderr: $err)"
 	printf '%s\n' "$err" | grep -qiE -- "$re" || fail "tlspcap $*: message does not name the problem /$re/: $err"
-	[ -z "$(grep -E '^tlspcap: capturing' stderr.txt)" ] || fail "tlspcap $*: started capturing"
+	! grep -qE '^tlspcap: capturing' stderr.txt || fail "tlspcap $*: started capturing"
 	ok "tlspcap $* -> exit 2: $(head -n 1 stderr.txt)"
 }
 

@@ -26,7 +26,7 @@ FD=$(sort -u cli/*.fd)
 assert_eq "$(echo "$FD" | wc -l)" 1 "distinct client fd numbers"
 F=out.pcapng
 assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
+assert_no_expert_warnings "$F" -d "tcp.port==$P,data" # random binary payload
 "$PY" "$E2E_DIR/follow.py" match "$F" --server-port "$P" --expect cli --min-streams "$N" ||
 	fail "fd-reuse connections not byte-exact / not separated"
 n=$("$PY" "$E2E_DIR/follow.py" streams "$F" | "$PY" -c '

@@ -12,11 +12,15 @@ bg server.log "$PY" "$E2E_DIR/tls_peer.py" server --port "$P" --cert "$CERT" --k
 	--out srv --max-conns 6 --lifetime 90
 SRV=$BG_PID
 wait_port "$P" 10
-for who in a b; do
-	bg "client-$who.log" "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" \
-		--out "cli-$who" --count 3 --concurrency 3 --seed "$RANDOM" --max-size 100000 --start-after go
-	eval "CLI_$who=\$BG_PID"
-done
+# start_client WHO: a client that waits for the file "go" before connecting
+start_client() {
+	bg "client-$1.log" "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" \
+		--out "cli-$1" --count 3 --concurrency 3 --seed "$RANDOM" --max-size 100000 --start-after go
+}
+start_client a
+CLI_a=$BG_PID
+start_client b
+CLI_b=$BG_PID
 start_capture pid.pcapng -p "$CLI_a"
 touch go
 wait_pid_exit "$CLI_a" 60 || fail "client a still running"
@@ -27,13 +31,15 @@ sleep 0.5
 stop_capture
 F=pid.pcapng
 assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
+assert_no_expert_warnings "$F" -d "tcp.port==$P,data" # random binary payload
 # match fails on any stream to $P that is not one of client a's connections
 "$PY" "$E2E_DIR/follow.py" match "$F" --server-port "$P" --expect cli-a --min-streams 3 ||
 	fail "-p $CLI_a: capture is not exactly client a's 3 connections"
 ok "-p $CLI_a: exactly client a's connections, byte-exact"
 assert_eq "$(streams_with_key "$F" PID "$CLI_b" | wc -l)" 0 "streams of untraced client b (pid $CLI_b)"
 assert_eq "$(streams_with_key "$F" PID "$SRV" | wc -l)" 0 "streams of untraced server (pid $SRV)"
+
+wait_pid_exit "$SRV" 20 || fail "first server did not exit after its 6 connections"
 
 # --- --comm curl: curl traced, python client and nginx not
 pick_port

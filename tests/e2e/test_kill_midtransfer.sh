@@ -29,7 +29,7 @@ stop_capture
 
 F=out.pcapng
 assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
+assert_no_expert_warnings "$F" -d "tcp.port==$P,data" # random binary payload
 intended=$(ls cli/*.c2s.intended)
 cport=$(basename "$intended" .c2s.intended)
 mkdir expect

@@ -39,7 +39,7 @@ assert_files_equal srv.out c2s.bin "s_server received (no capture involved)"
 assert_files_equal cli.out s2c.bin "s_client received (no capture involved)"
 F=out.pcapng
 assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
+assert_no_expert_warnings "$F" -d "tcp.port==$P,data" # random binary payload
 assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
 for pid in "$CLI" "$SRV"; do
 	s=$(streams_with_key "$F" PID "$pid" | head -n 1)

@@ -34,7 +34,7 @@ ok "peers agree on all $N connections"
 
 F=out.pcapng
 assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
+assert_no_expert_warnings "$F" -d "tcp.port==$P,data" # random binary payload
 assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
 [ -n "$(streams_with_key "$F" PID "$CLI")" ] || fail "no stream with the client's PID $CLI"
 ok "client pid $CLI in comments"

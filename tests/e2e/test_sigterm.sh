@@ -25,7 +25,7 @@ ok "summary printed"
 
 F=out.pcapng
 assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
+assert_no_expert_warnings "$F" -d "tcp.port==$P,data" # random binary payload
 cport=$(basename "$(ls cli/*.c2s.intended)" .c2s.intended)
 streams=$("$PY" "$E2E_DIR/follow.py" streams "$F" | "$PY" -c '
 import json,sys

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command line: options__parse with argv arrays, its messages caught in
+ * memory streams.  Every bad command line is refused with -EINVAL and a
+ * message that names the problem; --help and --version print and exit.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+struct parsed {
+	int ret;
+	struct options opts;
+	char *out; /* what went to @out and @err, NUL-terminated */
+	char *err;
+};
+
+/* Parses a NULL-terminated argv (argv[0] included). */
+static struct parsed *parse_argv(char **argv)
+{
+	struct parsed *p = calloc(1, sizeof(*p));
+	size_t out_len, err_len;
+	FILE *out, *err;
+	int argc = 0;
+
+	assert_non_null(p);
+	while (argv[argc])
+		argc++;
+	out = open_memstream(&p->out, &out_len);
+	err = open_memstream(&p->err, &err_len);
+	assert_non_null(out);
+	assert_non_null(err);
+	p->ret = options__parse(&p->opts, argc, argv, out, err);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(fclose(err), 0);
+	return p;
+}
+
+#define PARSE(...) parse_argv((char *[]){ "tlspcap", __VA_ARGS__, NULL })
+
+static void parsed_free(struct parsed *p)
+{
+	free(p->out);
+	free(p->err);
+	free(p);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("'%s' not found in '%s'", needle, hay);
+}
+
+static void assert_ok(const struct parsed *p)
+{
+	if (p->ret != OPTIONS_RUN)
+		fail_msg("options__parse returned %d, stderr: %s", p->ret, p->err);
+	assert_string_equal(p->err, "");
+	assert_string_equal(p->out, "");
+}
+
+/* Refused with -EINVAL, nothing on @out, a "tlspcap: " message naming @what. */
+static void assert_refused(const struct parsed *p, const char *what)
+{
+	if (p->ret != -EINVAL)
+		fail_msg("options__parse returned %d, want -EINVAL (stderr: '%s')", p->ret, p->err);
+	assert_string_equal(p->out, "");
+	assert_memory_equal(p->err, "tlspcap: ", strlen("tlspcap: "));
+	assert_contains(p->err, what);
+	/* one message, printable text */
+	for (const char *c = p->err; *c; c++)
+		assert_true(*c == '\n' || (*c >= ' ' && *c < 0x7f));
+}
+
+/* A pid no process has now. */
+static pid_t absent_pid(void)
+{
+	pid_t pid;
+
+	for (pid = 4194000; pid > 1000; pid--)
+		if (kill(pid, 0) && errno == ESRCH)
+			return pid;
+	fail_msg("no free pid found");
+	return -1;
+}
+
+static void test_output_required(void **state)
+{
+	struct parsed *p = parse_argv((char *[]){ "tlspcap", NULL });
+
+	assert_refused(p, "-w");
+	parsed_free(p);
+	p = PARSE("-v");
+	assert_refused(p, "-w");
+	parsed_free(p);
+	p = PARSE("-p", "1");
+	assert_refused(p, "-w");
+	parsed_free(p);
+}
+
+static void test_defaults(void **state)
+{
+	struct parsed *p = PARSE("-w", "out.pcapng");
+
+	assert_ok(p);
+	assert_string_equal(p->opts.output, "out.pcapng");
+	assert_int_equal(p->opts.nr_pids, 0);
+	assert_null(p->opts.comm);
+	assert_int_equal(p->opts.snaplen, 0);
+	assert_int_equal(p->opts.count, 0);
+	assert_int_equal(p->opts.buffer_bytes, 64ull << 20);
+	assert_int_equal(p->opts.verbose, 0);
+	assert_null(p->opts.command);
+	parsed_free(p);
+}
+
+static void test_stdout_and_long_forms(void **state)
+{
+	struct parsed *p = PARSE("-w", "-");
+
+	assert_ok(p);
+	assert_string_equal(p->opts.output, "-");
+	parsed_free(p);
+
+	p = PARSE("--write=x.pcapng", "--snapshot-length", "100", "--count=5", "--buffer-size", "128",
+		  "--verbose", "-v", "--comm=nginx");
+	assert_ok(p);
+	assert_string_equal(p->opts.output, "x.pcapng");
+	assert_int_equal(p->opts.snaplen, 100);
+	assert_int_equal(p->opts.count, 5);
+	assert_int_equal(p->opts.buffer_bytes, 128 << 10);
+	assert_int_equal(p->opts.verbose, 2);
+	assert_string_equal(p->opts.comm, "nginx");
+	parsed_free(p);
+
+	/* bundled short options */
+	p = PARSE("-vvw", "y");
+	assert_ok(p);
+	assert_string_equal(p->opts.output, "y");
+	assert_int_equal(p->opts.verbose, 2);
+	parsed_free(p);
+}
+
+static void test_pids(void **state)
+{
+	char self[16], parent[16], absent[16];
+	struct parsed *p;
+
+	snprintf(self, sizeof(self), "%d", getpid());
+	snprintf(parent, sizeof(parent), "%d", getppid());
+	snprintf(absent, sizeof(absent), "%d", absent_pid());
+
+	p = PARSE("-w", "f", "-p", self, "--pid", parent, "-p", "1");
+	assert_ok(p);
+	assert_int_equal(p->opts.nr_pids, 3);
+	assert_int_equal(p->opts.pids[0], getpid());
+	assert_int_equal(p->opts.pids[1], getppid());
+	assert_int_equal(p->opts.pids[2], 1);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-p", self, "-p", absent);
+	assert_refused(p, absent);
+	assert_contains(p->err, "no such process");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-p", "abc");
+	assert_refused(p, "abc");
+	assert_contains(p->err, "-p");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-p", "12x");
+	assert_refused(p, "12x");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-p", "-5");
+	assert_refused(p, "-p");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-p", "0");
+	assert_refused(p, "-p 0");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-p", "");
+	assert_refused(p, "-p");
+	parsed_free(p);
+
+	/* beyond pid_t */
+	p = PARSE("-w", "f", "-p", "4294967297");
+	assert_refused(p, "4294967297");
+	parsed_free(p);
+}
+
+static void test_too_many_pids(void **state)
+{
+	char *argv[3 + 2 * (OPTIONS_MAX_PIDS + 1) + 1];
+	char self[16];
+	struct parsed *p;
+	int i, n = 0;
+
+	snprintf(self, sizeof(self), "%d", getpid());
+	argv[n++] = "tlspcap";
+	argv[n++] = "-w";
+	argv[n++] = "f";
+	for (i = 0; i < OPTIONS_MAX_PIDS; i++) {
+		argv[n++] = "-p";
+		argv[n++] = self;
+	}
+	argv[n] = NULL;
+	p = parse_argv(argv);
+	assert_ok(p);
+	assert_int_equal(p->opts.nr_pids, OPTIONS_MAX_PIDS);
+	parsed_free(p);
+
+	argv[n++] = "-p";
+	argv[n++] = self;
+	argv[n] = NULL;
+	p = parse_argv(argv);
+	assert_refused(p, "-p");
+	parsed_free(p);
+}
+
+static void test_snaplen(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "-s", "65536");
+
+	assert_ok(p);
+	assert_int_equal(p->opts.snaplen, 65536);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-s", "4294967295");
+	assert_ok(p);
+	assert_int_equal(p->opts.snaplen, 4294967295u);
+	parsed_free(p);
+
+	/* tcpdump's convention: -s 0 keeps everything. */
+	p = PARSE("-w", "f", "-s", "0");
+	assert_ok(p);
+	assert_int_equal(p->opts.snaplen, 0);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-c", " 5");
+	assert_refused(p, "-c");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-s", "abc");
+	assert_refused(p, "abc");
+	assert_contains(p->err, "-s");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-s", "4294967296");
+	assert_refused(p, "4294967296");
+	assert_contains(p->err, "out of range");
+	parsed_free(p);
+
+	/* too big for any integer */
+	p = PARSE("-w", "f", "-s", "99999999999999999999999");
+	assert_refused(p, "99999999999999999999999");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-s", "-1");
+	assert_refused(p, "-s");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-s", "10k");
+	assert_refused(p, "10k");
+	parsed_free(p);
+}
+
+static void test_count(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "-c", "10");
+
+	assert_ok(p);
+	assert_int_equal(p->opts.count, 10);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-c", "18446744073709551615");
+	assert_ok(p);
+	assert_int_equal(p->opts.count, UINT64_MAX);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-c", "0");
+	assert_refused(p, "-c 0");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-c", "abc");
+	assert_refused(p, "abc");
+	assert_contains(p->err, "-c");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-c", "18446744073709551616");
+	assert_refused(p, "18446744073709551616");
+	parsed_free(p);
+}
+
+static void test_buffer_size(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "-B", "64");
+
+	assert_ok(p);
+	assert_int_equal(p->opts.buffer_bytes, 64 << 10);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-B", "4194304");
+	assert_ok(p);
+	assert_int_equal(p->opts.buffer_bytes, 4ull << 30);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-B", "63");
+	assert_refused(p, "-B 63");
+	assert_contains(p->err, "out of range");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-B", "4194305");
+	assert_refused(p, "-B 4194305");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-B", "lots");
+	assert_refused(p, "lots");
+	parsed_free(p);
+}
+
+static void test_comm(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "--comm", "abcdefghijklmno"); /* 15 */
+
+	assert_ok(p);
+	assert_string_equal(p->opts.comm, "abcdefghijklmno");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "--comm", "abcdefghijklmnop"); /* 16 */
+	assert_refused(p, "abcdefghijklmnop");
+	assert_contains(p->err, "--comm");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "--comm", "");
+	assert_refused(p, "--comm");
+	parsed_free(p);
+}
+
+static void test_unknown_option(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "--bogus");
+
+	assert_refused(p, "--bogus");
+	assert_contains(p->err, "unknown option");
+	assert_contains(p->err, "--help");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "--bogus=3");
+	assert_refused(p, "--bogus");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-x");
+	assert_refused(p, "'-x'");
+	parsed_free(p);
+
+	/* in a bundle */
+	p = PARSE("-vq", "-w", "f");
+	assert_refused(p, "'-q'");
+	parsed_free(p);
+}
+
+/* An option whose argument is missing is named as such, not as unknown. */
+static void test_missing_argument(void **state)
+{
+	static const char *const options[] = { "-w", "-p", "-s", "-c", "-B", "--write", "--comm", "--count" };
+	size_t i;
+
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		struct parsed *p = i == 0 ? parse_argv((char *[]){ "tlspcap", (char *)options[i], NULL })
+					  : PARSE("-w", "f", (char *)options[i]);
+		char want[64];
+
+		snprintf(want, sizeof(want), "'%s'", options[i]);
+		assert_refused(p, want);
+		assert_contains(p->err, "needs an argument");
+		if (strstr(p->err, "unknown"))
+			fail_msg("%s: %s", options[i], p->err);
+		parsed_free(p);
+	}
+}
+
+static void test_command(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "-v", "--", "curl", "-s", "--", "https://x/");
+
+	assert_ok(p);
+	assert_non_null(p->opts.command);
+	assert_string_equal(p->opts.command[0], "curl");
+	assert_string_equal(p->opts.command[1], "-s");
+	assert_string_equal(p->opts.command[2], "--");
+	assert_string_equal(p->opts.command[3], "https://x/");
+	assert_null(p->opts.command[4]);
+	assert_int_equal(p->opts.verbose, 1);
+	parsed_free(p);
+
+	/* The command's own options are not ours. */
+	p = PARSE("-w", "f", "--", "ls", "-w", "--bogus");
+	assert_ok(p);
+	assert_string_equal(p->opts.command[0], "ls");
+	assert_string_equal(p->opts.command[1], "-w");
+	parsed_free(p);
+
+	/* An operand without "--" */
+	p = PARSE("-w", "f", "curl", "https://x/");
+	assert_refused(p, "'curl'");
+	assert_contains(p->err, "--");
+	parsed_free(p);
+
+	p = PARSE("curl", "-w", "f");
+	assert_refused(p, "'curl'");
+	parsed_free(p);
+
+	/* -w still required with a command */
+	p = PARSE("--", "true");
+	assert_refused(p, "-w");
+	parsed_free(p);
+}
+
+static void test_pid_and_command_exclusive(void **state)
+{
+	char self[16];
+	struct parsed *p;
+
+	snprintf(self, sizeof(self), "%d", getpid());
+	p = PARSE("-w", "f", "-p", self, "--", "true");
+	assert_refused(p, "-p");
+	assert_contains(p->err, "--");
+	parsed_free(p);
+}
+
+static void test_help_and_version(void **state)
+{
+	struct parsed *p = PARSE("--help");
+
+	assert_int_equal(p->ret, OPTIONS_EXIT);
+	assert_string_equal(p->err, "");
+	assert_memory_equal(p->out, "Usage: tlspcap -w FILE", strlen("Usage: tlspcap -w FILE"));
+	assert_contains(p->out, "--snapshot-length");
+	assert_contains(p->out, "(default: 65536)"); /* -B default in KiB */
+	parsed_free(p);
+
+	/* -h wins even before a missing -w and after other options */
+	p = PARSE("-v", "-h");
+	assert_int_equal(p->ret, OPTIONS_EXIT);
+	assert_contains(p->out, "Usage: tlspcap");
+	parsed_free(p);
+
+	/* help in the middle of a bundle; the next parse must start afresh */
+	p = PARSE("-hv");
+	assert_int_equal(p->ret, OPTIONS_EXIT);
+	parsed_free(p);
+	p = PARSE("-w", "f");
+	assert_ok(p);
+	assert_int_equal(p->opts.verbose, 0);
+	assert_string_equal(p->opts.output, "f");
+	parsed_free(p);
+
+	p = PARSE("--version");
+	assert_int_equal(p->ret, OPTIONS_EXIT);
+	assert_string_equal(p->err, "");
+	assert_memory_equal(p->out, "tlspcap ", strlen("tlspcap "));
+	assert_true(strlen(p->out) > strlen("tlspcap \n"));
+	assert_int_equal(p->out[strlen(p->out) - 1], '\n');
+	parsed_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_required),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_stdout_and_long_forms),
+		cmocka_unit_test(test_pids),
+		cmocka_unit_test(test_too_many_pids),
+		cmocka_unit_test(test_snaplen),
+		cmocka_unit_test(test_count),
+		cmocka_unit_test(test_buffer_size),
+		cmocka_unit_test(test_comm),
+		cmocka_unit_test(test_unknown_option),
+		cmocka_unit_test(test_missing_argument),
+		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_pid_and_command_exclusive),
+		cmocka_unit_test(test_help_and_version),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
