@@ -95,3 +95,7 @@ bench: tlspcap
 
 clean:
 	rm -rf $(OUTPUT) tlspcap
+
+# Sample TLS peers (samples/) and the benchmark (scripts/) keep their rules beside them.
+include samples/samples.mk
+include scripts/bench.mk

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+# Rules for the benchmark (included by the top Makefile).
