@@ -3,8 +3,10 @@
  * tlspcap probes: plaintext of TLS calls, tied to their socket by the
  * socket syscall the library makes inside the call on the same thread.
  *
- * Entry uprobe   stashes (TLS context, buffer, direction) per thread.
- * Syscall hooks  note the first socket fd used inside a stashed call.
+ * Entry uprobe   stashes (TLS context, buffer, direction) in the thread's state.
+ * Syscall hooks  note the first socket fd used inside a stashed call; for
+ *                libraries that do TLS into memory buffers (node), the socket
+ *                read before and the socket write after the call instead.
  * Return uprobe  on success, emits the returned bytes in chunks with their
  *                byte offset in the connection, from a per-CPU scratch
  *                record, and advances the offset even when the ring buffer
@@ -12,7 +14,8 @@
  * close / exit   end the connection.
  *
  * No library struct offsets are read: only function arguments, return
- * values and kernel socket state (CO-RE).
+ * values and kernel socket state (CO-RE).  A thread that never made a TLS
+ * call costs each hooked syscall one hash lookup.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,6 +29,8 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define MAX_TRACKED 65536
+#define PROT_EXEC 0x4
+#define MAP_ANONYMOUS 0x20
 
 const volatile __u32 self_tgid = 0;
 const volatile __u64 snaplen = 0;       /* bytes kept per call; 0 = all */
@@ -43,9 +48,19 @@ struct call_state {
 	__u64 inode;
 	__u64 sp;         /* stack pointer at entry: tells nesting from a stale entry */
 	__s32 fd;         /* first socket fd used inside the call, -1 if none */
-	__u32 library;
+	__u32 cookie;     /* library index and TLSPCAP_COOKIE_* flags */
 	__u8 direction;
 	__u8 depth;
+	__u8 not_tls;     /* the call passed its own buffer to a syscall */
+};
+
+struct thread_state {
+	struct call_state call;  /* valid while in_call */
+	__u64 bio_write_ssl;     /* memory BIO: this context's TLS bytes go out with the next socket write */
+	__u32 bio_write_cookie;
+	__s32 last_read_fd;      /* memory BIO: the socket this thread read last, -1 if none */
+	__u8 in_call;
+	__u8 memory_bio;         /* this thread made TLS calls with no socket syscall inside */
 };
 
 struct session_key {
@@ -79,12 +94,13 @@ struct {
 	__uint(max_entries, 64 << 20); /* resized by user space before load */
 } events SEC(".maps");
 
+/* Threads that made TLS calls; LRU so exited threads age out. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_TRACKED);
 	__type(key, __u64);               /* pid_tgid */
-	__type(value, struct call_state);
-} active_calls SEC(".maps");
+	__type(value, struct thread_state);
+} threads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -185,116 +201,122 @@ static __always_inline struct sock *socket_of_fd(int fd, __u64 *inode)
 	return BPF_CORE_READ(socket, sk);
 }
 
+static __always_inline struct thread_state *thread_of(__u64 pid_tgid)
+{
+	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
+	struct thread_state fresh = { .last_read_fd = -1 };
+
+	if (t)
+		return t;
+	bpf_map_update_elem(&threads, &pid_tgid, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&threads, &pid_tgid);
+}
+
 static __always_inline void call_enter(struct pt_regs *ctx, __u64 ssl, __u64 buf,
 				       __u64 done_ptr, __u8 direction)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct call_state *outer, call = {};
 	__u64 sp = PT_REGS_SP_CORE(ctx);
+	struct thread_state *t;
+	struct call_state *call;
 
 	if (!should_trace(pid_tgid >> 32))
 		return;
-	outer = bpf_map_lookup_elem(&active_calls, &pid_tgid);
+	t = thread_of(pid_tgid);
+	if (!t)
+		return;
 	/* A deeper stack means an exported TLS call made by another one:
 	 * the outer call records the data.  Otherwise the entry is stale. */
-	if (outer && outer->sp > sp) {
-		outer->depth++;
+	if (t->in_call && t->call.sp > sp) {
+		t->call.depth++;
 		counter_add(TLSPCAP_COUNTER_CALLS_NESTED, 1);
 		return;
 	}
-	call.ssl = ssl;
-	call.buf = buf;
-	call.done_ptr = done_ptr;
-	call.sp = sp;
-	call.fd = -1;
-	call.library = bpf_get_attach_cookie(ctx);
-	call.direction = direction;
-	bpf_map_update_elem(&active_calls, &pid_tgid, &call, BPF_ANY);
+	call = &t->call;
+	call->ssl = ssl;
+	call->buf = buf;
+	call->done_ptr = done_ptr;
+	call->sock = 0;
+	call->inode = 0;
+	call->sp = sp;
+	call->fd = -1;
+	call->cookie = bpf_get_attach_cookie(ctx);
+	call->direction = direction;
+	call->depth = 0;
+	call->not_tls = 0;
+	t->in_call = 1;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(probe_ssl_write_enter, void *ssl, const void *buf, int num)
+int BPF_KPROBE(probe_send_enter, void *ssl, const void *buf)
 {
 	call_enter(ctx, (__u64)ssl, (__u64)buf, 0, TLSPCAP_DIR_SEND);
 	return 0;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(probe_ssl_read_enter, void *ssl, void *buf, int num)
+int BPF_KPROBE(probe_recv_enter, void *ssl, void *buf)
 {
 	call_enter(ctx, (__u64)ssl, (__u64)buf, 0, TLSPCAP_DIR_RECV);
 	return 0;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(probe_ssl_write_ex_enter, void *ssl, const void *buf, size_t num, size_t *written)
+int BPF_KPROBE(probe_send_ex_enter, void *ssl, const void *buf, size_t num, size_t *written)
 {
 	call_enter(ctx, (__u64)ssl, (__u64)buf, (__u64)written, TLSPCAP_DIR_SEND);
 	return 0;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(probe_ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
+int BPF_KPROBE(probe_recv_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
 {
 	call_enter(ctx, (__u64)ssl, (__u64)buf, (__u64)readbytes, TLSPCAP_DIR_RECV);
 	return 0;
 }
 
-/* SSL_set_fd(ssl, fd) and friends name the socket without a syscall. */
-SEC("uprobe")
-int BPF_KPROBE(probe_ssl_set_fd, void *ssl, int fd)
+static __always_inline struct session *session_of(__u32 tgid, __u64 ssl)
+{
+	struct session_key key = { .tgid = tgid, .ssl = ssl };
+	struct session fresh = { .fd = -1, .hint_fd = -1 };
+	struct session *session = bpf_map_lookup_elem(&sessions, &key);
+
+	if (session)
+		return session;
+	bpf_map_update_elem(&sessions, &key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&sessions, &key);
+}
+
+static __always_inline void set_fd_hint(void *ssl, int fd)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct session_key key = { .tgid = tgid, .ssl = (__u64)ssl };
-	struct session *session, fresh = { .fd = -1 };
+	struct session *session;
 
 	if (!should_trace(tgid))
-		return 0;
-	session = bpf_map_lookup_elem(&sessions, &key);
-	if (!session) {
-		bpf_map_update_elem(&sessions, &key, &fresh, BPF_NOEXIST);
-		session = bpf_map_lookup_elem(&sessions, &key);
-		if (!session)
-			return 0;
-	}
-	session->hint_fd = fd;
+		return;
+	session = session_of(tgid, (__u64)ssl);
+	if (session)
+		session->hint_fd = fd;
+}
+
+/* SSL_set_fd(ssl, fd), gnutls_transport_set_int2(session, fd, ...): the socket, named. */
+SEC("uprobe")
+int BPF_KPROBE(probe_set_fd, void *ssl, long fd)
+{
+	set_fd_hint(ssl, (int)fd);
 	return 0;
 }
 
-static __always_inline void note_syscall_fd(int fd)
+/* mbedtls_ssl_set_bio(ssl, &net_context, ...): the public net context starts with its fd. */
+SEC("uprobe")
+int BPF_KPROBE(probe_set_fd_ptr, void *ssl, const int *fd_ptr)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct call_state *call = bpf_map_lookup_elem(&active_calls, &pid_tgid);
-	struct sock *sk;
-	__u64 inode = 0;
+	int fd = -1;
 
-	if (!call || call->fd >= 0)
-		return;
-	/* Libraries also write logs and read files inside TLS calls. */
-	sk = socket_of_fd(fd, &inode);
-	if (!sk)
-		return;
-	call->fd = fd;
-	call->sock = (__u64)sk;
-	call->inode = inode;
+	if (fd_ptr && !bpf_probe_read_user(&fd, sizeof(fd), fd_ptr))
+		set_fd_hint(ssl, fd);
+	return 0;
 }
-
-#define SYSCALL_FD_HOOK(name)                                           \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                     \
-	int probe_sys_enter_##name(struct trace_event_raw_sys_enter *ctx) \
-	{                                                               \
-		note_syscall_fd((int)ctx->args[0]);                     \
-		return 0;                                               \
-	}
-
-SYSCALL_FD_HOOK(write)
-SYSCALL_FD_HOOK(writev)
-SYSCALL_FD_HOOK(sendto)
-SYSCALL_FD_HOOK(sendmsg)
-SYSCALL_FD_HOOK(read)
-SYSCALL_FD_HOOK(readv)
-SYSCALL_FD_HOOK(recvfrom)
-SYSCALL_FD_HOOK(recvmsg)
 
 static __always_inline void fill_header(struct tlspcap_record *hdr, __u32 type, __u64 pid_tgid,
 					__s32 fd, __u64 conn_id)
@@ -334,6 +356,98 @@ static __always_inline void emit_socket(__u64 pid_tgid, struct session *session,
 	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), 0))
 		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
 }
+
+/* Ties @session to socket @fd and tells user space, once per connection. */
+static __always_inline void session_bind(__u64 pid_tgid, struct session *session, __u64 ssl,
+					 __s32 fd, __u64 sock, __u64 inode, __u32 cookie,
+					 __u8 attribution)
+{
+	__u32 tgid = pid_tgid >> 32;
+	struct socket_key skey = { .tgid = tgid, .fd = fd };
+	struct socket_state sstate = { .conn_id = session->conn_id, .ssl = ssl };
+	__u8 one = 1;
+
+	session->fd = fd;
+	session->sock = sock;
+	session->inode = inode;
+	bpf_map_update_elem(&sockets, &skey, &sstate, BPF_ANY);
+	bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
+	emit_socket(pid_tgid, session, ssl, cookie & TLSPCAP_COOKIE_LIBRARY_MASK, attribution);
+}
+
+/*
+ * Memory BIO (node): the TLS bytes of a context whose call made no socket
+ * syscall leave with the thread's next socket write.
+ */
+static __always_inline void bind_by_next_write(__u64 pid_tgid, struct thread_state *t, int fd)
+{
+	struct session_key key = { .tgid = pid_tgid >> 32, .ssl = t->bio_write_ssl };
+	struct session *session = bpf_map_lookup_elem(&sessions, &key);
+	struct sock *sk;
+	__u64 inode = 0;
+
+	sk = socket_of_fd(fd, &inode);
+	if (!sk)
+		return;
+	if (session && session->fd < 0 && session->conn_id && !session->closed) {
+		session_bind(pid_tgid, session, key.ssl, fd, (__u64)sk, inode, t->bio_write_cookie,
+			     TLSPCAP_ATTR_ORDER);
+		counter_add(TLSPCAP_COUNTER_BOUND_BY_ORDER, 1);
+	}
+	t->bio_write_ssl = 0;
+}
+
+static __always_inline void note_syscall(int fd, __u64 buf, bool is_write)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
+	struct sock *sk;
+	__u64 inode = 0;
+
+	if (!t)
+		return;
+	if (!t->in_call) {
+		if (!t->memory_bio)
+			return;
+		if (is_write && t->bio_write_ssl)
+			bind_by_next_write(pid_tgid, t, fd);
+		else if (!is_write && socket_of_fd(fd, &inode))
+			t->last_read_fd = fd;
+		return;
+	}
+	if (t->call.fd >= 0 || t->call.not_tls)
+		return;
+	/* NSPR: PR_Write on a plain socket or on stdout writes the caller's own buffer. */
+	if ((t->call.cookie & TLSPCAP_COOKIE_PASSTHROUGH_CHECK) && buf && buf == t->call.buf) {
+		t->call.not_tls = 1;
+		return;
+	}
+	/* Libraries also write logs and read files inside TLS calls. */
+	sk = socket_of_fd(fd, &inode);
+	if (!sk)
+		return;
+	t->call.fd = fd;
+	t->call.sock = (__u64)sk;
+	t->call.inode = inode;
+}
+
+/* args[1] is the data buffer for write/read/sendto/recvfrom, an iovec or msghdr for the others. */
+#define SYSCALL_HOOK(name, has_buf, is_write)                             \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                       \
+	int probe_sys_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{                                                                 \
+		note_syscall((int)ctx->args[0], has_buf ? ctx->args[1] : 0, is_write); \
+		return 0;                                                 \
+	}
+
+SYSCALL_HOOK(write, true, true)
+SYSCALL_HOOK(writev, false, true)
+SYSCALL_HOOK(sendto, true, true)
+SYSCALL_HOOK(sendmsg, false, true)
+SYSCALL_HOOK(read, true, false)
+SYSCALL_HOOK(readv, false, false)
+SYSCALL_HOOK(recvfrom, true, false)
+SYSCALL_HOOK(recvmsg, false, false)
 
 struct chunk_ctx {
 	struct tlspcap_record hdr;
@@ -387,31 +501,19 @@ static long emit_chunk(__u32 index, void *arg)
 	return 0;
 }
 
-static __always_inline struct session *session_of(__u64 pid_tgid, __u64 ssl)
-{
-	struct session_key key = { .tgid = pid_tgid >> 32, .ssl = ssl };
-	struct session fresh = { .fd = -1, .hint_fd = -1 };
-	struct session *session = bpf_map_lookup_elem(&sessions, &key);
-
-	if (session)
-		return session;
-	bpf_map_update_elem(&sessions, &key, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&sessions, &key);
-}
-
 /*
  * Ties the call to a connection: a new connection when the context has
  * none yet, when its socket was closed, or when it now talks over another
  * socket.  Returns how the socket was found.
  */
-static __always_inline __u8 bind_connection(__u64 pid_tgid, struct call_state *call,
+static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state *t,
 					    struct session *session)
 {
-	__u32 tgid = pid_tgid >> 32;
+	struct call_state *call = &t->call;
 	__u8 attribution = TLSPCAP_ATTR_NONE;
 	__s32 fd = -1;
 	__u64 sock = 0, inode = 0;
-	bool new_conn, new_socket;
+	bool new_conn;
 
 	if (call->fd >= 0) {
 		attribution = TLSPCAP_ATTR_SYSCALL;
@@ -423,17 +525,19 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct call_state *c
 		fd = session->fd;
 		sock = session->sock;
 		inode = session->inode;
-	} else if (session->hint_fd >= 0) {
-		sock = (__u64)socket_of_fd(session->hint_fd, &inode);
-		if (sock) {
-			attribution = TLSPCAP_ATTR_HINT;
-			fd = session->hint_fd;
-		}
+	} else if (session->hint_fd >= 0 &&
+		   (sock = (__u64)socket_of_fd(session->hint_fd, &inode))) {
+		attribution = TLSPCAP_ATTR_HINT;
+		fd = session->hint_fd;
+	} else if (call->direction == TLSPCAP_DIR_RECV && t->last_read_fd >= 0 &&
+		   (sock = (__u64)socket_of_fd(t->last_read_fd, &inode))) {
+		/* Memory BIO: the bytes came in with this thread's last socket read. */
+		attribution = TLSPCAP_ATTR_ORDER;
+		fd = t->last_read_fd;
 	}
 
 	new_conn = !session->conn_id || session->closed ||
 		   (fd >= 0 && session->fd >= 0 && (fd != session->fd || sock != session->sock));
-	new_socket = fd >= 0 && (new_conn || session->fd < 0);
 	if (new_conn) {
 		session->conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 		session->offset[0] = 0;
@@ -441,69 +545,67 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct call_state *c
 		session->closed = 0;
 		session->fd = -1;
 	}
-	if (new_socket) {
-		struct socket_key skey = { .tgid = tgid, .fd = fd };
-		struct socket_state sstate = { .conn_id = session->conn_id, .ssl = call->ssl };
-		__u8 one = 1;
-
-		session->fd = fd;
-		session->sock = sock;
-		session->inode = inode;
-		bpf_map_update_elem(&sockets, &skey, &sstate, BPF_ANY);
-		bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
-		emit_socket(pid_tgid, session, call->ssl, call->library, attribution);
+	if (fd >= 0 && session->fd < 0) {
+		session_bind(pid_tgid, session, call->ssl, fd, sock, inode, call->cookie, attribution);
 	} else if (new_conn) {
+		__u32 tgid = pid_tgid >> 32;
 		__u8 one = 1;
 
 		bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
+	}
+	if (attribution == TLSPCAP_ATTR_NONE) {
+		/* No socket in sight: TLS into memory buffers, the socket I/O is outside. */
+		t->memory_bio = 1;
+		if (call->direction == TLSPCAP_DIR_SEND && !t->bio_write_ssl) {
+			t->bio_write_ssl = call->ssl;
+			t->bio_write_cookie = call->cookie;
+		}
 	}
 	return attribution;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(probe_tls_return, long ret)
+static __always_inline void call_return(struct pt_regs *ctx, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct call_state *active = bpf_map_lookup_elem(&active_calls, &pid_tgid);
-	struct call_state call;
+	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
 	struct session *session;
 	struct chunk_ctx c = {};
 	__u64 total = 0, nr_chunks;
 
-	if (!active)
-		return 0;
-	if (active->depth) {
-		active->depth--;
-		return 0;
+	if (!t || !t->in_call)
+		return;
+	if (t->call.depth) {
+		t->call.depth--;
+		return;
 	}
-	call = *active;
-	bpf_map_delete_elem(&active_calls, &pid_tgid);
-
-	/* The OpenSSL-style functions return int: the upper half of rax is not theirs. */
-	ret = (int)ret;
-	if (call.done_ptr) {
+	t->in_call = 0;
+	if (t->call.done_ptr) {
 		if (ret == 1)
-			bpf_probe_read_user(&total, sizeof(total), (void *)call.done_ptr);
+			bpf_probe_read_user(&total, sizeof(total), (void *)t->call.done_ptr);
 	} else if (ret > 0) {
 		total = ret;
 	}
 	if (!total) {
 		counter_add(TLSPCAP_COUNTER_CALLS_FAILED, 1);
-		return 0;
+		return;
 	}
-	session = session_of(pid_tgid, call.ssl);
+	if (t->call.not_tls) {
+		counter_add(TLSPCAP_COUNTER_NOT_TLS, 1);
+		return;
+	}
+	session = session_of(pid_tgid >> 32, t->call.ssl);
 	if (!session)
-		return 0;
-	c.attribution = bind_connection(pid_tgid, &call, session);
+		return;
+	c.attribution = bind_connection(pid_tgid, t, session);
 	counter_add(TLSPCAP_COUNTER_ATTR_NONE + c.attribution, 1);
 
 	fill_header(&c.hdr, TLSPCAP_RECORD_DATA, pid_tgid, session->fd, session->conn_id);
-	c.ssl = call.ssl;
-	c.buf = call.buf;
+	c.ssl = t->call.ssl;
+	c.buf = t->call.buf;
 	c.total = total;
 	c.kept = snaplen && snaplen < total ? snaplen : total;
-	c.library = call.library;
-	c.direction = call.direction & 1;
+	c.library = t->call.cookie & TLSPCAP_COOKIE_LIBRARY_MASK;
+	c.direction = t->call.direction & 1;
 	c.offset = session->offset[c.direction];
 	/* Advance first: a lost record must still leave a gap, not shift bytes. */
 	session->offset[c.direction] += total;
@@ -512,6 +614,21 @@ int BPF_KRETPROBE(probe_tls_return, long ret)
 	if (nr_chunks > TLSPCAP_MAX_CHUNKS_PER_CALL)
 		nr_chunks = TLSPCAP_MAX_CHUNKS_PER_CALL;
 	bpf_loop(nr_chunks, emit_chunk, &c, 0);
+}
+
+/* int-returning functions (OpenSSL, wolfSSL, mbedTLS, NSPR): rax's upper half is not theirs. */
+SEC("uretprobe")
+int BPF_KRETPROBE(probe_return_int, long ret)
+{
+	call_return(ctx, (int)ret);
+	return 0;
+}
+
+/* ssize_t-returning functions (GnuTLS). */
+SEC("uretprobe")
+int BPF_KRETPROBE(probe_return_ssize, long ret)
+{
+	call_return(ctx, ret);
 	return 0;
 }
 
@@ -569,6 +686,35 @@ int BPF_PROG(probe_process_fork, struct task_struct *parent, struct task_struct 
 		return 0;
 	if (bpf_map_lookup_elem(&pid_filter, &parent_tgid))
 		bpf_map_update_elem(&pid_filter, &child_tgid, &one, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void emit_exec(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct tlspcap_record rec = {};
+
+	if (!should_trace(pid_tgid >> 32))
+		return;
+	fill_header(&rec, TLSPCAP_RECORD_EXEC, pid_tgid, -1, 0);
+	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), 0))
+		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
+}
+
+/* A new program may carry its own TLS code (static OpenSSL): user space looks. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(probe_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	emit_exec();
+	return 0;
+}
+
+/* Code mapped from a file (ld.so loading a library, dlopen): user space looks. */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int probe_sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	if ((ctx->args[2] & PROT_EXEC) && !(ctx->args[3] & MAP_ANONYMOUS) && (long)ctx->args[4] >= 0)
+		emit_exec();
 	return 0;
 }
 

@@ -22,7 +22,14 @@ enum tlspcap_record_type {
 	TLSPCAP_RECORD_SOCKET = 2, /* a connection was tied to a socket: its 5-tuple */
 	TLSPCAP_RECORD_CLOSE = 3,  /* the socket's fd was closed */
 	TLSPCAP_RECORD_EXIT = 4,   /* a traced process exited */
+	TLSPCAP_RECORD_EXEC = 5,   /* a process executed or mapped code: look for new libraries */
 };
+
+/* The uprobe attach cookie: the library's index in user space, plus flags. */
+#define TLSPCAP_COOKIE_LIBRARY_MASK 0x00ffffffu
+/* The TLS context may be a plain socket (NSPR): a call that hands its own
+ * buffer to a syscall is not TLS and is not recorded. */
+#define TLSPCAP_COOKIE_PASSTHROUGH_CHECK (1u << 31)
 
 /* Seen from the traced process. */
 enum tlspcap_direction {
@@ -36,6 +43,7 @@ enum tlspcap_attribution {
 	TLSPCAP_ATTR_SYSCALL = 1, /* a socket syscall made inside the call */
 	TLSPCAP_ATTR_CACHED = 2,  /* the TLS context's socket from an earlier call */
 	TLSPCAP_ATTR_HINT = 3,    /* an API call naming the fd (SSL_set_fd, ...) */
+	TLSPCAP_ATTR_ORDER = 4,   /* memory BIO: the socket read before / written after the call */
 	TLSPCAP_ATTR_COUNT,
 };
 
@@ -50,6 +58,9 @@ enum tlspcap_counter {
 	TLSPCAP_COUNTER_ATTR_SYSCALL,
 	TLSPCAP_COUNTER_ATTR_CACHED,
 	TLSPCAP_COUNTER_ATTR_HINT,
+	TLSPCAP_COUNTER_ATTR_ORDER,
+	TLSPCAP_COUNTER_BOUND_BY_ORDER,      /* contexts tied later by the next socket write */
+	TLSPCAP_COUNTER_NOT_TLS,             /* calls on plain sockets or files (NSPR) */
 	TLSPCAP_COUNTER_COUNT,
 };
 

@@ -239,7 +239,10 @@ static const char *attribution_text(uint8_t attribution)
 	case TLSPCAP_ATTR_CACHED:
 		return "found from an earlier TLS call of the same context";
 	case TLSPCAP_ATTR_HINT:
-		return "named by an API call (SSL_set_fd)";
+		return "named by an API call (SSL_set_fd and the like)";
+	case TLSPCAP_ATTR_ORDER:
+		return "the socket read before or written after the TLS call on the same thread "
+		       "(memory BIO)";
 	default:
 		return "unknown: addresses and ports of this stream are placeholders";
 	}

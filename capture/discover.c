@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Discovery of TLS libraries in /proc/PID/maps and the library directories. */
+/*
+ * Discovery of TLS implementations: files named like one in /proc/PID/maps
+ * and the library directories, and executables with one linked in. Names
+ * only nominate a file; the functions it defines decide which row of
+ * tls_libraries.c it is, if any.
+ */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -8,6 +13,7 @@
 #include <libelf.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,44 +21,6 @@
 #include <unistd.h>
 
 #include "discover.h"
-
-/* Supporting another TLS implementation means adding a row here. */
-struct library_type {
-	enum tls_library_kind kind;
-	const char *name;
-	const char *dir_prefix;		/* library dirs: basename starts with */
-	const char *map_match;		/* maps: basename contains */
-	unsigned int required;		/* functions that make it the real thing */
-	const char *version_prefix;	/* version text: prefix, then a digit */
-	const char *sibling_from;	/* no version text in the file itself? */
-	const char *sibling_to;		/* then look in the file renamed so */
-};
-
-static const struct library_type library_types[] = {
-	{
-		.kind = TLS_LIBRARY_OPENSSL,
-		.name = "OpenSSL",
-		.dir_prefix = "libssl.so",
-		.map_match = "libssl",
-		.required = TLS_FN_SSL_WRITE | TLS_FN_SSL_READ,
-		.version_prefix = "OpenSSL ",
-		.sibling_from = "libssl",
-		.sibling_to = "libcrypto",
-	},
-};
-
-static const struct {
-	enum tls_function fn;
-	const char *name;
-} tls_functions[] = {
-	{ TLS_FN_SSL_WRITE, "SSL_write" },
-	{ TLS_FN_SSL_READ, "SSL_read" },
-	{ TLS_FN_SSL_WRITE_EX, "SSL_write_ex" },
-	{ TLS_FN_SSL_READ_EX, "SSL_read_ex" },
-	{ TLS_FN_SSL_SET_FD, "SSL_set_fd" },
-	{ TLS_FN_SSL_SET_RFD, "SSL_set_rfd" },
-	{ TLS_FN_SSL_SET_WFD, "SSL_set_wfd" },
-};
 
 #if defined(__x86_64__)
 #define MULTIARCH_DIR "x86_64-linux-gnu"
@@ -64,6 +32,8 @@ static const char *const library_dirs[] = {
 #ifdef MULTIARCH_DIR
 	"/usr/lib/" MULTIARCH_DIR,
 	"/lib/" MULTIARCH_DIR,
+	/* Debian's BoringSSL (android-libboringssl) */
+	"/usr/lib/" MULTIARCH_DIR "/android",
 #endif
 	"/usr/lib",
 	"/usr/local/lib",
@@ -72,32 +42,28 @@ static const char *const library_dirs[] = {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DELETED_SUFFIX " (deleted)"
+/* where Debian puts BoringSSL's libssl.so.0 */
+#define ANDROID_DIR "/android/"
 /* maps lines are at most ~100 bytes plus a PATH_MAX path */
 #define MAPS_BUF_SZ (64 * 1024)
 
-const char *tls_function__name(enum tls_function fn)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(tls_functions); i++)
-		if (tls_functions[i].fn == fn)
-			return tls_functions[i].name;
-	return NULL;
-}
-
-static const struct library_type *library_type__find(enum tls_library_kind kind)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(library_types); i++)
-		if (library_types[i].kind == kind)
-			return &library_types[i];
-	return NULL;
-}
+struct rejected_file {
+	dev_t dev;
+	ino_t ino;
+	/* inode numbers are reused, and files rewritten in place */
+	struct timespec mtime;
+};
 
 static bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static const char *path_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
 }
 
 /* Length of @s without a trailing " (deleted)" */
@@ -142,6 +108,26 @@ static int ensure_mem(void **data, size_t *cap, size_t elem_sz, size_t need)
 	return 0;
 }
 
+/* 0: @type names the file; 1: @type is for executables, naming none; 2: neither */
+static int type__rank(const struct tls_library_type *type, const char *base)
+{
+	if (!type->dir_prefix && !type->map_match)
+		return 1;
+	if ((type->dir_prefix && str_has_prefix(base, type->dir_prefix)) ||
+	    (type->map_match && strstr(base, type->map_match)))
+		return 0;
+	return 2;
+}
+
+static size_t type__nr_sites(const struct tls_library_type *type)
+{
+	size_t n = 0;
+
+	while (n < TLS_LIBRARY_MAX_SITES && type->sites[n].symbol)
+		n++;
+	return n;
+}
+
 struct elf_file {
 	int fd;
 	Elf *elf;
@@ -154,6 +140,7 @@ static void elf_file__close(struct elf_file *ef)
 		close(ef->fd);
 }
 
+/* Returns 0, -EINVAL if @path is not an ELF file, or -errno from open() */
 static int elf_file__open(struct elf_file *ef, const char *path)
 {
 	int err;
@@ -178,27 +165,227 @@ cleanup:
 	return err;
 }
 
-static unsigned int function_of_symbol(const char *sym)
+/*
+ * The function names of every row (required and sites), sorted and unique,
+ * and which of them one file defines: one pass over its symbols answers for
+ * all rows at once.
+ */
+struct symbols {
+	const char **names;
+	bool *defined;
+	size_t count;
+};
+
+struct symbol_key {
+	const char *name;
+	size_t len;
+};
+
+static int cmp_names(const void *a, const void *b)
 {
-	/* .symtab of objects built with .symver spells "SSL_write@@OPENSSL_3.0.0" */
-	size_t len = strcspn(sym, "@"), i;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-	for (i = 0; i < ARRAY_SIZE(tls_functions); i++) {
-		const char *name = tls_functions[i].name;
+static int cmp_key_name(const void *k, const void *e)
+{
+	const struct symbol_key *key = k;
+	const char *name = *(const char *const *)e;
+	int c = strncmp(key->name, name, key->len);
 
-		if (strlen(name) == len && !strncmp(sym, name, len))
-			return tls_functions[i].fn;
+	/* equal over key->len: a longer name sorts after the key */
+	return c ? c : -(unsigned char)name[key->len];
+}
+
+static void symbols__free(struct symbols *syms)
+{
+	free(syms->names);
+	free(syms->defined);
+}
+
+static int symbols__init(struct symbols *syms)
+{
+	size_t max = tls_library_types_count * (TLS_LIBRARY_MAX_SITES + 2), n = 0, i, j;
+
+	syms->count = 0;
+	syms->names = calloc(max, sizeof(*syms->names));
+	syms->defined = calloc(max, sizeof(*syms->defined));
+	if (!syms->names || !syms->defined) {
+		symbols__free(syms);
+		return -ENOMEM;
+	}
+	for (i = 0; i < tls_library_types_count; i++) {
+		const struct tls_library_type *type = &tls_library_types[i];
+
+		for (j = 0; j < ARRAY_SIZE(type->required); j++)
+			if (type->required[j])
+				syms->names[n++] = type->required[j];
+		for (j = 0; j < type__nr_sites(type); j++)
+			syms->names[n++] = type->sites[j].symbol;
+	}
+	qsort(syms->names, n, sizeof(*syms->names), cmp_names);
+	for (i = 0; i < n; i++)
+		if (!syms->count || strcmp(syms->names[syms->count - 1], syms->names[i]))
+			syms->names[syms->count++] = syms->names[i];
+	return 0;
+}
+
+static const char **symbols__lookup(const struct symbols *syms, const char *name, size_t len)
+{
+	struct symbol_key key = { name, len };
+
+	return bsearch(&key, syms->names, syms->count, sizeof(*syms->names), cmp_key_name);
+}
+
+static bool symbols__has(const struct symbols *syms, const char *name)
+{
+	const char **hit = symbols__lookup(syms, name, strlen(name));
+
+	return hit && syms->defined[hit - syms->names];
+}
+
+static bool symbols__has_required(const struct symbols *syms, const struct tls_library_type *type)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(type->required); i++)
+		if (type->required[i] && !symbols__has(syms, type->required[i]))
+			return false;
+	return true;
+}
+
+static unsigned int symbols__sites(const struct symbols *syms, const struct tls_library_type *type)
+{
+	unsigned int found = 0;
+	size_t i;
+
+	for (i = 0; i < type__nr_sites(type); i++)
+		if (symbols__has(syms, type->sites[i].symbol))
+			found |= 1u << i;
+	return found;
+}
+
+/* Whether some row has all it needs and all its sites among what was read */
+static bool symbols__complete(const struct symbols *syms)
+{
+	size_t i;
+
+	for (i = 0; i < tls_library_types_count; i++) {
+		const struct tls_library_type *type = &tls_library_types[i];
+
+		if (symbols__has_required(syms, type) &&
+		    symbols__sites(syms, type) == (1u << type__nr_sites(type)) - 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Marks the name of symbol @i of @data if it is a function defined there,
+ * and, given @want (an entry of syms->names), only if it is that name.
+ */
+static int symbols__check(struct symbols *syms, struct elf_file *ef, Elf_Data *data, size_t i,
+			  Elf64_Word strtab, const char **want)
+{
+	const char *name, **hit;
+	GElf_Sym sym;
+	int type;
+
+	if (!gelf_getsym(data, i, &sym))
+		return -EINVAL;
+	type = GELF_ST_TYPE(sym.st_info);
+	/* an undefined SSL_write is an import, not an implementation */
+	if (sym.st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC))
+		return 0;
+	name = elf_strptr(ef->elf, strtab, sym.st_name);
+	if (!name)
+		return -EINVAL;
+	if (want) {
+		if (!strcmp(name, *want))
+			syms->defined[want - syms->names] = true;
+		return 0;
+	}
+	/* .symtab of objects built with .symver: "SSL_write@@OPENSSL_3.0.0" */
+	hit = symbols__lookup(syms, name, strcspn(name, "@"));
+	if (hit)
+		syms->defined[hit - syms->names] = true;
+	return 0;
+}
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+/*
+ * Looks every name up through the .gnu.hash of the .dynsym section @scn:
+ * node's .dynsym has 75,000 symbols. Returns 0, 1 if there is no usable
+ * hash table (then read them all), or -errno.
+ */
+static int symbols__read_gnu_hash(struct symbols *syms, struct elf_file *ef, Elf_Scn *dynsym,
+				  Elf_Data *data, size_t nr_syms, Elf64_Word strtab)
+{
+	const bool native = elf_getident(ef->elf, NULL)[EI_DATA] ==
+			    (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB);
+	size_t words, head, nr_chain, i, idx;
+	uint32_t nr_buckets, sym_offset, h, h2;
+	const uint32_t *w, *buckets, *chain;
+	Elf_Scn *scn = NULL;
+	Elf_Data *hash;
+	GElf_Shdr shdr;
+	int err;
+
+	while ((scn = elf_nextscn(ef->elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr))
+			return -EINVAL;
+		if (shdr.sh_type == SHT_GNU_HASH && shdr.sh_link == elf_ndxscn(dynsym))
+			break;
+	}
+	/* the raw words are only ours to read in our byte order */
+	if (!scn || !native)
+		return 1;
+	hash = elf_rawdata(scn, NULL);
+	if (!hash || !hash->d_buf || hash->d_size < 16 || (uintptr_t)hash->d_buf % 4)
+		return 1;
+	w = hash->d_buf;
+	words = hash->d_size / 4;
+	nr_buckets = w[0];
+	sym_offset = w[1];
+	/* then the Bloom filter of w[2] words of the class's size, unused here */
+	head = 4 + (size_t)w[2] * (gelf_getclass(ef->elf) == ELFCLASS64 ? 2 : 1);
+	if (!nr_buckets || head + nr_buckets > words)
+		return 1;
+	buckets = w + head;
+	chain = buckets + nr_buckets;
+	nr_chain = words - head - nr_buckets;
+
+	for (i = 0; i < syms->count; i++) {
+		h = gnu_hash(syms->names[i]);
+		for (idx = buckets[h % nr_buckets]; idx >= sym_offset && idx < nr_syms &&
+						     idx - sym_offset < nr_chain; idx++) {
+			h2 = chain[idx - sym_offset];
+			if ((h | 1) == (h2 | 1)) {
+				err = symbols__check(syms, ef, data, idx, strtab, &syms->names[i]);
+				if (err)
+					return err;
+			}
+			if (h2 & 1)
+				break;
+		}
 	}
 	return 0;
 }
 
-static int elf_file__functions(struct elf_file *ef, Elf64_Word sh_type, unsigned int *found)
+static int symbols__read_section(struct symbols *syms, struct elf_file *ef, Elf64_Word sh_type)
 {
 	Elf_Scn *scn = NULL;
 	Elf_Data *data;
 	GElf_Shdr shdr;
-	GElf_Sym sym;
 	size_t i, n;
+	int err;
 
 	while ((scn = elf_nextscn(ef->elf, scn))) {
 		if (!gelf_getshdr(scn, &shdr))
@@ -209,50 +396,73 @@ static int elf_file__functions(struct elf_file *ef, Elf64_Word sh_type, unsigned
 		if (!data)
 			return -EINVAL;
 		n = shdr.sh_size / shdr.sh_entsize;
-		for (i = 0; i < n; i++) {
-			const char *name;
-			int type;
-
-			if (!gelf_getsym(data, i, &sym))
-				return -EINVAL;
-			type = GELF_ST_TYPE(sym.st_info);
-			/* an undefined SSL_write is an import, not an implementation */
-			if (sym.st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC))
-				continue;
-			name = elf_strptr(ef->elf, shdr.sh_link, sym.st_name);
-			if (!name)
-				return -EINVAL;
-			*found |= function_of_symbol(name);
-		}
+		err = sh_type == SHT_DYNSYM ?
+			      symbols__read_gnu_hash(syms, ef, scn, data, n, shdr.sh_link) : 1;
+		if (err == 1)
+			for (i = 0, err = 0; i < n && !err; i++)
+				err = symbols__check(syms, ef, data, i, shdr.sh_link, NULL);
+		if (err)
+			return err;
 	}
 	return 0;
 }
 
-int tls_library__read_functions(struct tls_library *lib)
+static int symbols__read(struct symbols *syms, struct elf_file *ef)
 {
-	unsigned int found = 0, all = 0;
-	struct elf_file ef;
-	size_t i;
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(tls_functions); i++)
-		all |= tls_functions[i].fn;
-	err = elf_file__open(&ef, lib->path);
-	if (err)
-		return err;
-	err = elf_file__functions(&ef, SHT_DYNSYM, &found);
+	memset(syms->defined, 0, syms->count * sizeof(*syms->defined));
+	err = symbols__read_section(syms, ef, SHT_DYNSYM);
 	/* static builds keep their functions in .symtab only (if not stripped) */
-	if (!err && found != all)
-		err = elf_file__functions(&ef, SHT_SYMTAB, &found);
-	if (!err)
-		lib->functions = found;
-	elf_file__close(&ef);
+	if (!err && !symbols__complete(syms))
+		err = symbols__read_section(syms, ef, SHT_SYMTAB);
 	return err;
 }
 
-/* Copies the text after @prefix of the first .rodata string "<prefix><digit>..." */
+int tls_library__read_functions(struct tls_library *lib)
+{
+	struct symbols syms;
+	struct elf_file ef;
+	int err;
+
+	if (!lib->type)
+		return -EINVAL;
+	err = symbols__init(&syms);
+	if (err)
+		return err;
+	err = elf_file__open(&ef, lib->path);
+	if (err)
+		goto cleanup;
+	err = symbols__read(&syms, &ef);
+	if (!err)
+		lib->sites_found = symbols__sites(&syms, lib->type);
+	elf_file__close(&ef);
+
+cleanup:
+	symbols__free(&syms);
+	return err;
+}
+
+static void copy_text(char *buf, size_t sz, const char *text, size_t len)
+{
+	if (len >= sz)
+		len = sz - 1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+}
+
+/*
+ * Looks in .rodata for @prefix followed by a digit. A whole string is a
+ * banner: all of it after @prefix is the version ("OpenSSL 3.0.19 27 Jan
+ * 2026"); within other text only the word is ("Enabled GnuTLS 3.7.9
+ * logging...", NSS's "Version: NSS 3.87.1" right after binary data). A
+ * string that is just @prefix ("BoringSSL") names the implementation but no
+ * version: "". The first banner wins, then the first word, then the name.
+ * Returns 0, -ENOENT if none is there, or -errno.
+ */
 static int find_version(const char *path, const char *prefix, char *buf, size_t sz)
 {
+	enum { NONE, NAME, WORD } found = NONE;
 	size_t shstrndx, plen = strlen(prefix);
 	struct elf_file ef;
 	Elf_Scn *scn = NULL;
@@ -267,7 +477,6 @@ static int find_version(const char *path, const char *prefix, char *buf, size_t 
 		err = -EINVAL;
 		goto cleanup;
 	}
-	err = -ENOENT;
 	while ((scn = elf_nextscn(ef.elf, scn))) {
 		const char *name, *start, *end, *p, *hit;
 
@@ -292,21 +501,27 @@ static int find_version(const char *path, const char *prefix, char *buf, size_t 
 		start = data->d_buf;
 		end = start + data->d_size;
 		for (p = start; (hit = memmem(p, end - p, prefix, plen)); p = hit + 1) {
-			const char *v = hit + plen;
-			size_t len;
+			const char *v = hit + plen, *w;
+			bool whole = hit == start || !hit[-1];
 
-			/* whole strings only: "built on: OpenSSL 3..." is not it */
-			if ((hit != start && hit[-1]) || v >= end || !isdigit((unsigned char)*v))
-				continue;
-			len = strnlen(v, end - v);
-			if (len >= sz)
-				len = sz - 1;
-			memcpy(buf, v, len);
-			buf[len] = '\0';
-			err = 0;
-			goto cleanup;
+			if (v < end && isdigit((unsigned char)*v)) {
+				if (whole) {
+					copy_text(buf, sz, v, strnlen(v, end - v));
+					goto cleanup;
+				}
+				if (found < WORD) {
+					for (w = v; w < end && *w && !isspace((unsigned char)*w); w++)
+						;
+					copy_text(buf, sz, v, w - v);
+					found = WORD;
+				}
+			} else if (whole && found < NAME && (v == end || !*v)) {
+				buf[0] = '\0';
+				found = NAME;
+			}
 		}
 	}
+	err = found ? 0 : -ENOENT;
 
 cleanup:
 	elf_file__close(&ef);
@@ -380,45 +595,41 @@ static int sibling_lookup__line(char *line, void *ctx)
 	return 1;
 }
 
-/* Where the companion file holding the version text (libcrypto for libssl) is */
-static int sibling_path(const struct tls_library *lib, const struct library_type *type,
-			char *out, size_t sz)
+/* Where the sibling holding the version text (libcrypto for libssl) is */
+static int sibling_path(const struct tls_library *lib, char *out, size_t sz)
 {
+	const struct tls_library_type *type = lib->type;
 	const char *seen = lib->mapped_path[0] ? lib->mapped_path : lib->path;
-	size_t seen_len = undeleted_len(seen);
-	char dir[PATH_MAX], want[PATH_MAX];
+	size_t seen_len = undeleted_len(seen), from_len = strlen(type->sibling_from);
+	char want[PATH_MAX];
 	struct sibling_lookup sl = {};
-	const char *base, *slash;
+	const char *base, *slash, *rest;
 	char *buf;
+	int err, rest_len, n = 0;
 	pid_t pid;
-	int err, n;
 
 	slash = memrchr(seen, '/', seen_len);
 	if (!slash)
 		return -ENOENT;
 	base = slash + 1;
-	if (strncmp(base, type->sibling_from, strlen(type->sibling_from)))
+	if (strncmp(base, type->sibling_from, from_len))
 		return -ENOENT;
-	n = 0;
+	/* libssl.so.3 -> libcrypto.so.3, libmbedtls.so.2.28.3 -> libmbedcrypto.so.2.28.3 */
+	rest = base + from_len;
+	rest_len = seen + seen_len - rest;
 	if (sscanf(lib->path, "/proc/%d/map_files/%n", &pid, &n) < 1 || !n) {
-		/* a plain or /proc/PID/root path: the companion is beside it */
+		/* a plain or /proc/PID/root path: the sibling is beside it */
 		slash = strrchr(lib->path, '/');
 		return path_printf(out, sz, "%.*s/%s%.*s", (int)(slash - lib->path), lib->path,
-				   type->sibling_to,
-				   (int)(seen + seen_len - base - strlen(type->sibling_from)),
-				   base + strlen(type->sibling_from));
+				   type->sibling_to, rest_len, rest);
 	}
 
 	/*
 	 * A replaced library: the file now beside it may be a newer release
-	 * than the one running, so take the companion the process maps.
+	 * than the one running, so take the sibling the process maps.
 	 */
-	err = path_printf(dir, sizeof(dir), "%.*s", (int)(slash - seen), seen);
-	if (err)
-		return err;
-	err = path_printf(want, sizeof(want), "%s/%s%.*s", dir, type->sibling_to,
-			  (int)(seen + seen_len - base - strlen(type->sibling_from)),
-			  base + strlen(type->sibling_from));
+	err = path_printf(want, sizeof(want), "%.*s/%s%.*s", (int)(slash - seen), seen,
+			  type->sibling_to, rest_len, rest);
 	if (err)
 		return err;
 	buf = malloc(MAPS_BUF_SZ);
@@ -437,21 +648,66 @@ static int sibling_path(const struct tls_library *lib, const struct library_type
 
 int tls_library__read_version(struct tls_library *lib)
 {
-	const struct library_type *type = library_type__find(lib->kind);
+	const struct tls_library_type *type = lib->type;
 	char sibling[PATH_MAX];
 	int err;
 
 	lib->version[0] = '\0';
-	if (!type)
+	if (!type || !type->version_prefix)
 		return -EINVAL;
 	/* static builds and single-file libraries carry it themselves */
 	err = find_version(lib->path, type->version_prefix, lib->version, sizeof(lib->version));
-	if (err != -ENOENT)
+	if (err != -ENOENT || !type->sibling_from)
 		return err;
-	err = sibling_path(lib, type, sibling, sizeof(sibling));
+	err = sibling_path(lib, sibling, sizeof(sibling));
 	if (err)
 		return err;
 	return find_version(sibling, type->version_prefix, lib->version, sizeof(lib->version));
+}
+
+/*
+ * Chooses @lib's row from the functions it defines: of the rows whose
+ * required functions it has, those naming the file come first, then those
+ * for executables, then any. Of several, as for a libssl.so that OpenSSL's
+ * and BoringSSL's rows both name, the first whose version text the file or
+ * its sibling carries wins, else BoringSSL under Debian's android directory,
+ * else the first. Needs path and mapped_path; fills the rest but counts
+ * (type stays NULL if no row fits).
+ */
+static void tls_library__classify(struct tls_library *lib, const struct symbols *syms)
+{
+	const char *base = path_basename(lib->mapped_path[0] ? lib->mapped_path : lib->path);
+	const struct tls_library_type *type, *first = NULL;
+	int best = 3;
+	size_t i;
+
+	for (i = 0; i < tls_library_types_count; i++) {
+		type = &tls_library_types[i];
+		if (symbols__has_required(syms, type) && type__rank(type, base) < best)
+			best = type__rank(type, base);
+	}
+	if (best == 3)
+		return;
+	for (i = 0; i < tls_library_types_count; i++) {
+		type = &tls_library_types[i];
+		if (!symbols__has_required(syms, type) || type__rank(type, base) != best)
+			continue;
+		if (!first)
+			first = type;
+		lib->type = type;
+		/* its version text (or name) is there: it is this one */
+		if (!tls_library__read_version(lib))
+			goto found;
+	}
+	lib->type = first;
+	type = tls_library_type__find(TLS_LIBRARY_BORINGSSL);
+	if (type && (strstr(lib->path, ANDROID_DIR) || strstr(lib->mapped_path, ANDROID_DIR)) &&
+	    symbols__has_required(syms, type) && type__rank(type, base) == best)
+		lib->type = type;
+
+found:
+	snprintf(lib->name, sizeof(lib->name), "%s", lib->type->name);
+	lib->sites_found = symbols__sites(syms, lib->type);
 }
 
 void library_set__clear(struct library_set *set)
@@ -459,6 +715,7 @@ void library_set__clear(struct library_set *set)
 	if (!set)
 		return;
 	free(set->libs);
+	free(set->rejected);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -472,20 +729,55 @@ static struct tls_library *library_set__find(struct library_set *set, dev_t dev,
 	return NULL;
 }
 
+static bool library_set__is_rejected(const struct library_set *set, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < set->nr_rejected; i++) {
+		const struct rejected_file *r = &set->rejected[i];
+
+		if (r->dev == st->st_dev && r->ino == st->st_ino &&
+		    r->mtime.tv_sec == st->st_mtim.tv_sec && r->mtime.tv_nsec == st->st_mtim.tv_nsec)
+			return true;
+	}
+	return false;
+}
+
+static int library_set__reject(struct library_set *set, const struct stat *st)
+{
+	int err;
+
+	err = ensure_mem((void **)&set->rejected, &set->rejected_cap, sizeof(*set->rejected),
+			 set->nr_rejected + 1);
+	if (err)
+		return err;
+	set->rejected[set->nr_rejected++] =
+		(struct rejected_file){ st->st_dev, st->st_ino, st->st_mtim };
+	return 0;
+}
+
+/* Counts @pid for @lib unless listed already; returns whether it did */
+static bool tls_library__add_process(struct tls_library *lib, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < lib->nr_pids_listed; i++)
+		if (lib->pids[i] == pid)
+			return false;
+	if (lib->nr_pids_listed < TLS_LIBRARY_MAX_PIDS)
+		lib->pids[lib->nr_pids_listed++] = pid;
+	lib->nr_processes++;
+	return true;
+}
+
 struct path_stat {
 	char *path;
 	int err;
 	struct stat st;
 };
 
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-};
-
-/* A candidate file in the maps of the process being scanned */
+/* A file in the maps of the process being scanned, named like a TLS library */
 struct mapped_file {
-	const struct library_type *type;
 	char path[PATH_MAX];		/* verbatim from maps */
 	unsigned long inode;
 	unsigned long start, end;	/* its executable mapping, else its first */
@@ -497,8 +789,6 @@ struct scan {
 	struct library_set *set;
 	struct path_stat *stats;	/* stat() per path string, for this scan */
 	size_t nr_stats, stats_cap;
-	struct file_id *rejected;	/* candidates that failed the symbol check */
-	size_t nr_rejected, rejected_cap;
 	struct mapped_file *files;
 	size_t nr_files, files_cap;
 	char *buf;			/* MAPS_BUF_SZ, for reading maps */
@@ -513,9 +803,20 @@ static void scan__free(struct scan *s)
 	for (i = 0; i < s->nr_stats; i++)
 		free(s->stats[i].path);
 	free(s->stats);
-	free(s->rejected);
 	free(s->files);
 	free(s->buf);
+}
+
+static int scan__init(struct scan *s, struct library_set *set)
+{
+	memset(s, 0, sizeof(*s));
+	s->set = set;
+	s->buf = malloc(MAPS_BUF_SZ);
+	if (!s->buf)
+		return -ENOMEM;
+	if (stat("/", &s->root) || stat("/proc/self/ns/mnt", &s->mntns))
+		return -errno;
+	return 0;
 }
 
 /* stat() once per path string: hundreds of processes map the same library */
@@ -544,22 +845,34 @@ static int scan__stat(struct scan *s, const char *path, struct stat *st)
 	return ps->err;
 }
 
-static bool scan__is_rejected(const struct scan *s, const struct stat *st)
+/* Reads and classifies @lib (type NULL: no TLS library); -EINVAL: no ELF file */
+static int tls_library__identify(struct tls_library *lib)
 {
-	size_t i;
+	struct symbols syms;
+	struct elf_file ef;
+	int err;
 
-	for (i = 0; i < s->nr_rejected; i++)
-		if (s->rejected[i].dev == st->st_dev && s->rejected[i].ino == st->st_ino)
-			return true;
-	return false;
+	err = symbols__init(&syms);
+	if (err)
+		return err;
+	err = elf_file__open(&ef, lib->path);
+	if (err)
+		goto cleanup;
+	err = symbols__read(&syms, &ef);
+	elf_file__close(&ef);
+	if (!err)
+		tls_library__classify(lib, &syms);
+
+cleanup:
+	symbols__free(&syms);
+	return err;
 }
 
 /*
  * Finds or adds the entry for the file at @path (seen as @mapped by a process,
- * or NULL). *@idx is its index in the set, or -1 if it is not a @type library.
+ * or NULL). *@idx is its index in the set, or -1 if it is no TLS library.
  */
-static int scan__resolve(struct scan *s, const struct library_type *type, const char *path,
-			 const char *mapped, ssize_t *idx)
+static int scan__resolve(struct scan *s, const char *path, const char *mapped, ssize_t *idx)
 {
 	struct library_set *set = s->set;
 	struct tls_library *lib;
@@ -570,7 +883,7 @@ static int scan__resolve(struct scan *s, const struct library_type *type, const 
 	err = scan__stat(s, path, &st);
 	if (err)
 		return err;
-	if (!S_ISREG(st.st_mode) || scan__is_rejected(s, &st))
+	if (!S_ISREG(st.st_mode) || library_set__is_rejected(set, &st))
 		return 0;
 	lib = library_set__find(set, st.st_dev, st.st_ino);
 	if (lib) {
@@ -599,47 +912,42 @@ static int scan__resolve(struct scan *s, const struct library_type *type, const 
 		err = path_printf(lib->mapped_path, sizeof(lib->mapped_path), "%s", mapped);
 	if (err)
 		return err;
-	lib->kind = type->kind;
-	snprintf(lib->name, sizeof(lib->name), "%s", type->name);
 	lib->dev = st.st_dev;
 	lib->ino = st.st_ino;
-
-	err = tls_library__read_functions(lib);
-	if (err == -EINVAL || (!err && (lib->functions & type->required) != type->required)) {
-		/* not an ELF, or a namesake (NSS's libssl3.so): remember, skip */
-		err = ensure_mem((void **)&s->rejected, &s->rejected_cap, sizeof(*s->rejected),
-				 s->nr_rejected + 1);
-		if (err)
-			return err;
-		s->rejected[s->nr_rejected++] = (struct file_id){ st.st_dev, st.st_ino };
-		return 0;
-	}
+	err = tls_library__identify(lib);
+	/* not an ELF file, or a namesake (NSS's libssl3.so): remember, skip */
+	if (err == -EINVAL || (!err && !lib->type))
+		return library_set__reject(set, &st);
 	if (err)
 		return err;
-	/* the version is informational: a library without one is still probed */
-	tls_library__read_version(lib);
-
 	*idx = set->count++;
 	s->added++;
 	return 0;
 }
 
+static bool maps_name_wanted(const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < tls_library_types_count; i++)
+		if (tls_library_types[i].map_match && strstr(base, tls_library_types[i].map_match))
+			return true;
+	return false;
+}
+
 static int scan__maps_line(char *line, void *ctx)
 {
-	const struct library_type *type = NULL;
 	unsigned long start, end, inode;
 	struct scan *s = ctx;
 	struct mapped_file *f;
-	const char *path, *base;
-	size_t i, len;
+	const char *path, *slash;
 	char perms[5];
+	size_t i, len;
 	int off = 0, err;
 
 	/* nearly every line is rejected here, before any parsing */
-	for (i = 0; i < ARRAY_SIZE(library_types) && !type; i++)
-		if (strstr(line, library_types[i].map_match))
-			type = &library_types[i];
-	if (!type)
+	slash = strrchr(line, '/');
+	if (!slash || !maps_name_wanted(slash + 1))
 		return 0;
 	if (sscanf(line, "%lx-%lx %4s %*s %*s %lu %n", &start, &end, perms, &inode, &off) < 4 ||
 	    !off)
@@ -647,9 +955,6 @@ static int scan__maps_line(char *line, void *ctx)
 	path = line + off;
 	len = strlen(path);
 	if (path[0] != '/' || !inode || len >= PATH_MAX)
-		return 0;
-	base = strrchr(path, '/') + 1;
-	if (!strstr(base, type->map_match))
 		return 0;
 
 	for (i = 0; i < s->nr_files; i++) {
@@ -667,7 +972,6 @@ static int scan__maps_line(char *line, void *ctx)
 	if (err)
 		return err;
 	f = &s->files[s->nr_files++];
-	f->type = type;
 	memcpy(f->path, path, len + 1);
 	f->inode = inode;
 	f->start = start;
@@ -699,11 +1003,75 @@ static int scan__foreign_root(struct scan *s, pid_t pid)
 	return st.st_dev != s->mntns.st_dev || st.st_ino != s->mntns.st_ino;
 }
 
+/*
+ * The path by which we open the file @pid sees as @seen: @gone (a
+ * /proc/PID/... link to the inode) if it was replaced on disk, else @seen,
+ * through /proc/PID/root if @pid has another root. *@foreign caches that
+ * (-1: not known yet).
+ */
+static int scan__file_path(struct scan *s, pid_t pid, int *foreign, const char *seen,
+			   const char *gone, char *out, size_t sz)
+{
+	if (undeleted_len(seen) != strlen(seen))
+		return path_printf(out, sz, "%s", gone);
+	if (*foreign < 0) {
+		*foreign = scan__foreign_root(s, pid);
+		if (*foreign < 0)
+			return *foreign;
+	}
+	if (*foreign)
+		return path_printf(out, sz, "/proc/%d/root%s", pid, seen);
+	return path_printf(out, sz, "%s", seen);
+}
+
+/* The executable of @pid, in case it has a TLS implementation linked in */
+static int scan__exe(struct scan *s, pid_t pid, int *foreign, ssize_t *idx)
+{
+	char link[64], seen[PATH_MAX], path[PATH_MAX];
+	struct tls_library *lib;
+	struct stat st;
+	ssize_t n;
+	int err;
+
+	*idx = -1;
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	/* nearly every executable is known by now either way: one stat() */
+	if (stat(link, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || library_set__is_rejected(s->set, &st))
+		return 0;
+	lib = library_set__find(s->set, st.st_dev, st.st_ino);
+	if (lib && !str_has_prefix(lib->path, "/proc/")) {
+		*idx = lib - s->set->libs;
+		return 0;
+	}
+	n = readlink(link, seen, sizeof(seen));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == sizeof(seen))
+		return -ENAMETOOLONG;
+	seen[n] = '\0';
+	if (seen[0] != '/')
+		return 0;
+	err = scan__file_path(s, pid, foreign, seen, link, path, sizeof(path));
+	if (err)
+		return err;
+	return scan__resolve(s, path, seen, idx);
+}
+
+/* Whether to go on with the other files of a process after @err */
+static bool file_error_skippable(int err)
+{
+	/* process exited, file gone, or no usable path: nothing to probe */
+	return err == -ENOENT || err == -ESRCH || err == -ENAMETOOLONG;
+}
+
 static int scan__process(struct scan *s, pid_t pid)
 {
 	int err, foreign = -1;
+	char path[PATH_MAX], gone[64];
 	bool counted = false;
-	char path[PATH_MAX];
+	ssize_t exe;
 	size_t i, j;
 
 	s->nr_files = 0;
@@ -714,27 +1082,11 @@ static int scan__process(struct scan *s, pid_t pid)
 	for (i = 0; i < s->nr_files; i++) {
 		struct mapped_file *f = &s->files[i];
 
-		if (undeleted_len(f->path) != strlen(f->path)) {
-			/* replaced on disk: only the mapping still leads to it */
-			err = path_printf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid,
-					  f->start, f->end);
-		} else {
-			if (foreign < 0) {
-				foreign = scan__foreign_root(s, pid);
-				if (foreign < 0) {
-					err = foreign;
-					goto cleanup;
-				}
-			}
-			if (foreign)
-				err = path_printf(path, sizeof(path), "/proc/%d/root%s", pid, f->path);
-			else
-				err = path_printf(path, sizeof(path), "%s", f->path);
-		}
+		snprintf(gone, sizeof(gone), "/proc/%d/map_files/%lx-%lx", pid, f->start, f->end);
+		err = scan__file_path(s, pid, &foreign, f->path, gone, path, sizeof(path));
 		if (!err)
-			err = scan__resolve(s, f->type, path, f->path, &f->lib);
-		/* process exited, file gone, or no usable path: nothing to probe */
-		if (err == -ENOENT || err == -ESRCH || err == -ENAMETOOLONG)
+			err = scan__resolve(s, path, f->path, &f->lib);
+		if (file_error_skippable(err))
 			continue;
 		if (err)
 			goto cleanup;
@@ -742,11 +1094,19 @@ static int scan__process(struct scan *s, pid_t pid)
 			continue;
 		for (j = 0; j < i && s->files[j].lib != f->lib; j++)
 			;
-		if (j == i) {
-			s->set->libs[f->lib].nr_processes++;
-			counted = true;
-		}
+		if (j == i)
+			counted |= tls_library__add_process(&s->set->libs[f->lib], pid);
 	}
+
+	err = scan__exe(s, pid, &foreign, &exe);
+	if (file_error_skippable(err))
+		exe = -1;
+	else if (err)
+		goto cleanup;
+	for (j = 0; exe >= 0 && j < s->nr_files && s->files[j].lib != exe; j++)
+		;
+	if (exe >= 0 && j == s->nr_files)
+		counted |= tls_library__add_process(&s->set->libs[exe], pid);
 	if (counted)
 		s->set->nr_processes++;
 	err = 0;
@@ -799,13 +1159,23 @@ static int scan__processes(struct scan *s, const pid_t *pids, size_t nr_pids, pi
 	return err;
 }
 
+static bool dir_name_wanted(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < tls_library_types_count; i++)
+		if (tls_library_types[i].dir_prefix &&
+		    str_has_prefix(name, tls_library_types[i].dir_prefix))
+			return true;
+	return false;
+}
+
 static int scan__directory(struct scan *s, const char *dir_path)
 {
 	char path[PATH_MAX], real[PATH_MAX];
 	struct dirent *de;
 	ssize_t idx;
 	DIR *dir;
-	size_t i;
 	int err = 0;
 
 	dir = opendir(dir_path);
@@ -818,39 +1188,32 @@ static int scan__directory(struct scan *s, const char *dir_path)
 			err = -errno;
 			break;
 		}
-		for (i = 0; i < ARRAY_SIZE(library_types); i++) {
-			const struct library_type *type = &library_types[i];
-
-			if (!str_has_prefix(de->d_name, type->dir_prefix))
-				continue;
-			err = path_printf(path, sizeof(path), "%s/%s", dir_path, de->d_name);
-			if (err)
-				goto cleanup;
-			/* libssl.so -> libssl.so.3: one inode, named by its real path */
-			if (!realpath(path, real)) {
-				if (errno != ENOMEM)
-					continue;	/* dangling symlink or loop */
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			err = scan__resolve(s, type, real, NULL, &idx);
-			if (err == -ENOENT)
-				err = 0;
-			if (err)
-				goto cleanup;
+		if (!dir_name_wanted(de->d_name))
+			continue;
+		err = path_printf(path, sizeof(path), "%s/%s", dir_path, de->d_name);
+		if (err)
+			break;
+		/* libssl.so -> libssl.so.3: one inode, named by its real path */
+		if (!realpath(path, real)) {
+			if (errno != ENOMEM)
+				continue;	/* dangling symlink or loop */
+			err = -ENOMEM;
+			break;
 		}
+		err = scan__resolve(s, real, NULL, &idx);
+		if (err == -ENOENT)
+			err = 0;
+		if (err)
+			break;
 	}
-
-cleanup:
 	closedir(dir);
 	return err;
 }
 
 static int scan__directories(struct scan *s)
 {
-	struct file_id seen[ARRAY_SIZE(library_dirs)];
+	struct stat seen[ARRAY_SIZE(library_dirs)], st;
 	size_t i, j, nr_seen = 0;
-	struct stat st;
 	int err;
 
 	for (i = 0; i < ARRAY_SIZE(library_dirs); i++) {
@@ -861,11 +1224,11 @@ static int scan__directories(struct scan *s)
 		}
 		/* /lib is often a symlink to /usr/lib: read each directory once */
 		for (j = 0; j < nr_seen; j++)
-			if (seen[j].dev == st.st_dev && seen[j].ino == st.st_ino)
+			if (seen[j].st_dev == st.st_dev && seen[j].st_ino == st.st_ino)
 				break;
 		if (j < nr_seen)
 			continue;
-		seen[nr_seen++] = (struct file_id){ st.st_dev, st.st_ino };
+		seen[nr_seen++] = st;
 		err = scan__directory(s, library_dirs[i]);
 		if (err)
 			return err;
@@ -876,31 +1239,152 @@ static int scan__directories(struct scan *s)
 int library_set__scan(struct library_set *set, const pid_t *pids, size_t nr_pids,
 		      pid_t skip_pid, size_t *added)
 {
-	struct scan s = { .set = set };
+	struct scan s;
 	size_t i;
 	int err;
 
-	for (i = 0; i < set->count; i++)
+	for (i = 0; i < set->count; i++) {
 		set->libs[i].nr_processes = 0;
+		set->libs[i].nr_pids_listed = 0;
+	}
 	set->nr_processes = 0;
 
-	s.buf = malloc(MAPS_BUF_SZ);
-	if (!s.buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	if (stat("/", &s.root) || stat("/proc/self/ns/mnt", &s.mntns)) {
-		err = -errno;
-		goto cleanup;
-	}
+	err = scan__init(&s, set);
 	/* directories first, so host libraries get their plain real paths */
-	err = scan__directories(&s);
+	if (!err)
+		err = scan__directories(&s);
 	if (!err)
 		err = scan__processes(&s, pids, nr_pids, skip_pid);
-
-cleanup:
 	if (added)
 		*added = s.added;
 	scan__free(&s);
 	return err;
+}
+
+int library_set__scan_pid(struct library_set *set, pid_t pid, size_t *added)
+{
+	struct scan s;
+	int err;
+
+	err = scan__init(&s, set);
+	if (!err)
+		err = scan__process(&s, pid);
+	if (added)
+		*added = s.added;
+	scan__free(&s);
+	return err;
+}
+
+int library_set__add_path(struct library_set *set, const char *path)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	struct scan s;
+	ssize_t idx;
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	s.set = set;
+	/*
+	 * The real name: libmbedtls.so.14 -> libmbedtls.so.2.28.3, whose
+	 * sibling is libmbedcrypto.so.2.28.3. But /proc/PID/root/... would
+	 * resolve to our own root.
+	 */
+	if (str_has_prefix(path, "/proc/"))
+		err = path_printf(real, sizeof(real), "%s", path);
+	else
+		err = realpath(path, real) ? 0 : -errno;
+	if (!err)
+		err = scan__stat(&s, real, &st);
+	if (!err && !S_ISREG(st.st_mode))
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (!err)
+		err = scan__resolve(&s, real, NULL, &idx);
+	if (!err && idx < 0)
+		err = -ENOENT;
+	scan__free(&s);
+	return err;
+}
+
+const char *tls_library__functions_text(const struct tls_library *lib, char *buf, size_t size)
+{
+	size_t i, len = 0;
+	int n;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; lib->type && i < type__nr_sites(lib->type); i++) {
+		if (!(lib->sites_found & (1u << i)))
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s", len ? " " : "", lib->type->sites[i].symbol);
+		if (n < 0 || (size_t)n >= size - len) {
+			buf[len] = '\0';	/* whole names only */
+			break;
+		}
+		len += n;
+	}
+	return buf;
+}
+
+/* The command name of @pid, "?" once it is gone */
+static void read_comm(pid_t pid, char *buf, size_t sz)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sz - 1);
+		close(fd);
+	}
+	if (n <= 0) {
+		snprintf(buf, sz, "?");
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+int library_set__print(const struct library_set *set, FILE *out)
+{
+	char text[1024], comm[32];
+	size_t i, j;
+
+	if (!set->count) {
+		fprintf(out, "No TLS library found: no file in the library directories, in the "
+			     "processes' maps or among their executables defines the functions of ");
+		for (i = 0; i < tls_library_types_count; i++)
+			fprintf(out, "%s%s", i ? (i + 1 < tls_library_types_count ? ", " : " or ") : "",
+				tls_library_types[i].name);
+		fprintf(out, ".\nNothing can be captured; name a file with --lib PATH.\n");
+		return ferror(out) ? -EIO : 0;
+	}
+	fprintf(out, "%zu TLS librar%s, mapped by %u process%s:\n", set->count,
+		set->count == 1 ? "y" : "ies", set->nr_processes,
+		set->nr_processes == 1 ? "" : "es");
+	for (i = 0; i < set->count; i++) {
+		const struct tls_library *lib = &set->libs[i];
+
+		fprintf(out, "\n%s\n", lib->path);
+		if (lib->mapped_path[0] && strcmp(lib->mapped_path, lib->path))
+			fprintf(out, "  seen as:    %s\n", lib->mapped_path);
+		fprintf(out, "  library:    %s %s\n", lib->name,
+			lib->version[0] ? lib->version : "(version unknown)");
+		fprintf(out, "  functions:  %s\n",
+			tls_library__functions_text(lib, text, sizeof(text)));
+		fprintf(out, "  processes:  %u", lib->nr_processes);
+		for (j = 0; j < lib->nr_pids_listed; j++) {
+			read_comm(lib->pids[j], comm, sizeof(comm));
+			fprintf(out, " %s(%d)", comm, lib->pids[j]);
+		}
+		if (lib->nr_processes > lib->nr_pids_listed)
+			fprintf(out, " ...");
+		if (!lib->nr_processes)
+			fprintf(out, " (probed for processes that load it later)");
+		fputc('\n', out);
+	}
+	return ferror(out) ? -EIO : 0;
 }

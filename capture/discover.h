@@ -1,96 +1,122 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Discovery: which files to put uprobes on.
+ * Discovery: which files to put uprobes on, and which of the TLS
+ * implementations in tls_libraries.c each one is.
  *
  * libbpf 1.1 does not resolve bare library names through ld.so.cache, so every
- * library is handed over as a path that opens the very inode the processes map.
+ * file is handed over as a path that opens the very inode the processes map.
  */
 #ifndef TLSPCAP_DISCOVER_H
 #define TLSPCAP_DISCOVER_H
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
-/* One value per supported TLS implementation; each is a row in discover.c. */
-enum tls_library_kind {
-	TLS_LIBRARY_OPENSSL = 1,
-};
+#include "tls_libraries.h"
 
-/* Entry points probed; one bit each so a library records what it defines. */
-enum tls_function {
-	TLS_FN_SSL_WRITE	= 1 << 0,
-	TLS_FN_SSL_READ		= 1 << 1,
-	TLS_FN_SSL_WRITE_EX	= 1 << 2,
-	TLS_FN_SSL_READ_EX	= 1 << 3,
-	TLS_FN_SSL_SET_FD	= 1 << 4,
-	TLS_FN_SSL_SET_RFD	= 1 << 5,
-	TLS_FN_SSL_SET_WFD	= 1 << 6,
-};
+#define TLS_LIBRARY_MAX_PIDS 16
 
 struct tls_library {
 	/*
 	 * Absolute path handed to libbpf. For a process mapping a replaced
-	 * file ("(deleted)") it is /proc/PID/map_files/START-END; for one in
-	 * another mount namespace or chroot it is /proc/PID/root/PATH. Such
-	 * paths stay valid only while that process lives; a later scan that
-	 * sees the same inode under a plain path switches to the plain path.
+	 * file ("(deleted)") it is /proc/PID/map_files/START-END (or
+	 * /proc/PID/exe); for one in another mount namespace or chroot it is
+	 * /proc/PID/root/PATH. Such paths stay valid only while that process
+	 * lives; a later scan that sees the same inode under a plain path
+	 * switches to the plain path.
 	 */
 	char path[PATH_MAX];
-	/* The path as the process sees it, verbatim from maps ("" if only
-	 * found in a library directory). */
+	/* The path as the process sees it, verbatim from maps or the exe
+	 * link ("" if only found in a library directory or by --lib). */
 	char mapped_path[PATH_MAX];
-	enum tls_library_kind kind;
-	char name[32];			/* "OpenSSL" */
-	char version[64];		/* "3.0.19 27 Jan 2026"; "" when not found */
+	const struct tls_library_type *type;
+	char name[32];			/* type->name */
+	char version[64];		/* "3.0.19 27 Jan 2026"; "" when the file has none */
 	dev_t dev;			/* identity: uprobes attach to an inode, */
 	ino_t ino;			/* so the set holds one entry per inode */
 	unsigned int nr_processes;	/* processes mapping it at the last scan */
-	unsigned int functions;		/* bitmask of enum tls_function defined */
+	/* the first processes seen mapping it, for --list */
+	pid_t pids[TLS_LIBRARY_MAX_PIDS];
+	size_t nr_pids_listed;
+	unsigned int sites_found;	/* bit i: type->sites[i].symbol is defined */
 };
+
+struct rejected_file;
 
 struct library_set {
 	struct tls_library *libs;	/* moves when a scan adds: keep indices */
 	size_t count;
 	size_t cap;
 	unsigned int nr_processes;	/* processes with at least one library */
+	/* files found to be no TLS implementation, so rescans skip them */
+	struct rejected_file *rejected;
+	size_t nr_rejected, rejected_cap;
 };
 
 /*
- * Scans /proc/PID/maps of every process (or only @pids when @nr_pids > 0),
- * except @skip_pid, and the standard library directories (non-recursive) for
- * TLS libraries. A file counts only if its symbols say so (Debian's NSS
- * libssl3.so is not OpenSSL). Adds files whose (dev, ino) is not yet in @set,
- * so it can be called again to pick up new ones; *@added (if non-NULL) gets
- * how many were added. Process counts are recomputed by every scan.
- * Processes that exit during the scan are skipped, and so are those whose maps
- * we may not read (-EACCES/-EPERM) unless they were asked for in @pids.
+ * Scans the standard library directories (non-recursive, with Debian's
+ * android/ for BoringSSL), then every process (or only @pids when
+ * @nr_pids > 0) except @skip_pid: the files in /proc/PID/maps named like a
+ * TLS library and the executable (/proc/PID/exe, for OpenSSL linked in). A
+ * file counts only if its symbols say so (Debian's NSS libssl3.so is not
+ * OpenSSL). Adds files whose (dev, ino) is not yet in @set, so it can be
+ * called again to pick up new ones; *@added (if non-NULL) gets how many were
+ * added. Process counts and lists are recomputed by every scan. Processes
+ * that exit during the scan are skipped, and so are those whose maps we may
+ * not read (-EACCES/-EPERM) unless they were asked for in @pids.
  * Returns 0 or -errno.
  */
 int library_set__scan(struct library_set *set, const pid_t *pids, size_t nr_pids,
 		      pid_t skip_pid, size_t *added);
 
+/*
+ * Scans one process, typically one that just started: its maps and its
+ * executable, and counts it as one more process of each library it maps (a
+ * pid already listed in lib->pids is not counted twice). Returns 0 (also
+ * when @pid is gone) or -errno.
+ */
+int library_set__scan_pid(struct library_set *set, pid_t pid, size_t *added);
+
+/*
+ * Adds the ELF file at @path (--lib): a library or an executable, whatever
+ * its name; its symbols choose the row. Returns 0 if added or already in
+ * @set, -ENOENT if it does not exist or defines no known TLS functions (as
+ * any file that is no ELF file), -EISDIR for a directory, or -errno.
+ */
+int library_set__add_path(struct library_set *set, const char *path);
+
+/*
+ * Writes a table of @set for --list: per file its path (and the process's
+ * view when it differs), library and version, functions found, processes
+ * (how many, then the first few as comm(pid)); says so when it is empty.
+ * Returns 0 or -errno.
+ */
+int library_set__print(const struct library_set *set, FILE *out);
+
 /* Frees the entries; accepts NULL and a zeroed struct; leaves @set zeroed. */
 void library_set__clear(struct library_set *set);
 
 /*
- * Fills @lib->version from lib->path, or else from the companion library
- * beside it (libssl.so.3 carries no version text; "OpenSSL 3.0.19 27 Jan
- * 2026" is in libcrypto.so.3). For a /proc/PID/map_files path the companion
- * is looked up among that process's mappings, so a replaced libcrypto yields
- * the version actually running. Needs path, mapped_path and kind.
- * Returns 0, -ENOENT if no version text was found (version is ""), or -errno.
+ * Fills @lib->version from the text in lib->path, or else in the sibling
+ * file the row names (libssl.so.3 carries no version: "OpenSSL 3.0.19 27 Jan
+ * 2026" is in libcrypto.so.3). For a /proc/PID/map_files path the sibling is
+ * looked up among that process's mappings, so a replaced libcrypto yields
+ * the version actually running. Needs path, mapped_path and type.
+ * Returns 0 (version may be "" if the file only names itself, as BoringSSL
+ * does), -ENOENT if no such text was found (version is ""), or -errno.
  */
 int tls_library__read_version(struct tls_library *lib);
 
 /*
- * Sets @lib->functions to the functions defined as FUNC symbols in .dynsym,
- * then .symtab (for static builds), matching "name@@VERSION" by name.
- * Returns 0 or -errno (-EINVAL if lib->path is not an ELF file).
+ * Sets @lib->sites_found from the functions defined in .dynsym, then
+ * .symtab (for static builds), matching "name@@VERSION" by name.
+ * Needs path and type. Returns 0 or -errno (-EINVAL if not an ELF file).
  */
 int tls_library__read_functions(struct tls_library *lib);
 
-/* "SSL_write" etc.; NULL for a value that is not a single known function. */
-const char *tls_function__name(enum tls_function fn);
+/* "SSL_write SSL_read ..." for the sites found, cut to fit; returns @buf. */
+const char *tls_library__functions_text(const struct tls_library *lib, char *buf, size_t size);
 
 #endif /* TLSPCAP_DISCOVER_H */

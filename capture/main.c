@@ -22,7 +22,7 @@
 
 #include "clock.h"
 #include "connections.h"
-#include "discover.h"
+#include "library_tracker.h"
 #include "netinfo.h"
 #include "options.h"
 #include "pcapng.h"
@@ -35,7 +35,6 @@
 #define PEER_WAIT_NS 250000000ull
 #define PENDING_LIMIT (4u << 20)
 #define CLOCK_RECALIBRATE_NS 10000000000ull
-#define LABEL_MAX (PATH_MAX + 160)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,8 +51,7 @@ struct capture {
 	struct connection_table *connections;
 	struct probes *probes;
 	struct ring_buffer *ring;
-	struct library_set libraries;
-	char (*labels)[LABEL_MAX];
+	struct library_tracker *libraries;
 	pid_t child;
 	int child_release_fd;
 	int child_status;
@@ -77,11 +75,9 @@ static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
 }
 
-static const char *library_label(void *ctx, uint32_t cookie)
+static const char *library_label(void *ctx, uint32_t index)
 {
-	struct capture *cap = ctx;
-
-	return cookie < cap->libraries.count ? cap->labels[cookie] : "unknown";
+	return library_tracker__label(ctx, index);
 }
 
 /* Opens the output before anything slow, so a bad path fails at once. */
@@ -143,40 +139,20 @@ static int capture__fork_command(struct capture *cap)
 	return 0;
 }
 
-static int capture__attach_libraries(struct capture *cap, unsigned int *attached)
+static int capture__find_libraries(struct capture *cap)
 {
-	const pid_t *pids = cap->opts.nr_pids ? cap->opts.pids : NULL;
 	size_t i;
 	int err;
 
-	err = library_set__scan(&cap->libraries, pids, cap->opts.nr_pids, getpid(), NULL);
-	if (err) {
-		fprintf(stderr, "tlspcap: scanning for TLS libraries: %s\n", strerror(-err));
-		return err;
+	err = library_tracker__scan(cap->libraries, cap->opts.nr_pids ? cap->opts.pids : NULL,
+				    cap->opts.nr_pids);
+	for (i = 0; !err && i < cap->opts.nr_libs; i++)
+		err = library_tracker__add_path(cap->libraries, cap->opts.libs[i]);
+	if (!err && cap->probes && !library_tracker__attached(cap->libraries)) {
+		fprintf(stderr, "tlspcap: no TLS library could be probed (see tlspcap --list)\n");
+		err = -ENOENT;
 	}
-	cap->labels = calloc(cap->libraries.count ? cap->libraries.count : 1, LABEL_MAX);
-	if (!cap->labels)
-		return -ENOMEM;
-	*attached = 0;
-	for (i = 0; i < cap->libraries.count; i++) {
-		const struct tls_library *lib = &cap->libraries.libs[i];
-
-		snprintf(cap->labels[i], LABEL_MAX, "%s%s%s (%s)", lib->name, *lib->version ? " " : "",
-			 lib->version, *lib->mapped_path ? lib->mapped_path : lib->path);
-		err = probes__attach_library(cap->probes, lib, (uint32_t)i);
-		if (err < 0) {
-			fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-err));
-			continue;
-		}
-		if (cap->opts.verbose)
-			fprintf(stderr, "tlspcap: probing %s: %d functions\n", cap->labels[i], err);
-		(*attached)++;
-	}
-	if (!*attached) {
-		fprintf(stderr, "tlspcap: no TLS library could be probed\n");
-		return -ENOENT;
-	}
-	return 0;
+	return err;
 }
 
 static int capture__start_file(struct capture *cap)
@@ -205,7 +181,18 @@ static int capture__start_file(struct capture *cap)
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct capture *cap = ctx;
-	int err = connection_table__handle_record(cap->connections, data, size);
+	const struct tlspcap_record *hdr = data;
+	int err;
+
+	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_EXEC) {
+		library_tracker__note_exec(cap->libraries, hdr->tgid, hdr->timestamp_ns);
+		return 0;
+	}
+	/* -c COUNT: like tcpdump, exactly COUNT records; the streams end there. */
+	if (cap->opts.count &&
+	    connection_table__stats(cap->connections)->data_records >= cap->opts.count)
+		return 0;
+	err = connection_table__handle_record(cap->connections, data, size);
 
 	if (err) {
 		cap->write_error = err;
@@ -232,11 +219,19 @@ static int capture__run(struct capture *cap)
 	int err;
 
 	while (!capture__should_stop(cap)) {
-		err = ring_buffer__poll(cap->ring, POLL_INTERVAL_MS);
+		int timeout = library_tracker__ms_until_due(cap->libraries, clock__monotonic_ns());
+		uint64_t now;
+
+		if (timeout < 0 || timeout > POLL_INTERVAL_MS)
+			timeout = POLL_INTERVAL_MS;
+		err = ring_buffer__poll(cap->ring, timeout);
 		if (err < 0 && err != -EINTR && !cap->write_error)
 			return err;
+		now = clock__monotonic_ns();
 		clock_offset__refresh(&cap->clock, CLOCK_RECALIBRATE_NS);
-		err = connection_table__tick(cap->connections, clock__monotonic_ns());
+		err = library_tracker__run_due(cap->libraries, now);
+		if (!err)
+			err = connection_table__tick(cap->connections, now);
 		if (!err && cap->out != stdout)
 			err = pcapng_writer__flush(cap->writer);
 		if (err)
@@ -297,9 +292,13 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 		counters[TLSPCAP_COUNTER_READ_FAULTS], st->bad_records, sc->truncated_bytes);
 	fprintf(stderr,
 		"tlspcap: TLS calls tied to their socket: %" PRIu64 " by a syscall inside the call, "
-		"%" PRIu64 " by cached context, %" PRIu64 " by API hint, %" PRIu64 " not at all\n",
+		"%" PRIu64 " by cached context, %" PRIu64 " by API hint, %" PRIu64
+		" by syscall order (memory BIO), %" PRIu64 " not at all (%" PRIu64
+		" contexts tied later by order); %" PRIu64 " calls on plain files or sockets skipped\n",
 		counters[TLSPCAP_COUNTER_ATTR_SYSCALL], counters[TLSPCAP_COUNTER_ATTR_CACHED],
-		counters[TLSPCAP_COUNTER_ATTR_HINT], counters[TLSPCAP_COUNTER_ATTR_NONE]);
+		counters[TLSPCAP_COUNTER_ATTR_HINT], counters[TLSPCAP_COUNTER_ATTR_ORDER],
+		counters[TLSPCAP_COUNTER_ATTR_NONE], counters[TLSPCAP_COUNTER_BOUND_BY_ORDER],
+		counters[TLSPCAP_COUNTER_NOT_TLS]);
 	fprintf(stderr, "tlspcap: %" PRIu64 " bytes written to %s\n",
 		pcapng_writer__bytes_written(cap->writer), cap->out_name);
 }
@@ -316,7 +315,6 @@ static int capture__setup(struct capture *cap)
 	struct connection_table_config ccfg = {
 		.clock = &cap->clock,
 		.library_label = library_label,
-		.library_ctx = cap,
 		.peer_wait_ns = PEER_WAIT_NS,
 		.pending_limit = PENDING_LIMIT,
 	};
@@ -345,9 +343,13 @@ static int capture__setup(struct capture *cap)
 			return err;
 	if (cap->child > 0 && (err = probes__trace_pid(cap->probes, cap->child)))
 		return err;
-	err = capture__attach_libraries(cap, &attached);
+	cap->libraries = library_tracker__new(cap->probes, cap->opts.verbose);
+	if (!cap->libraries)
+		return -ENOMEM;
+	err = capture__find_libraries(cap);
 	if (err)
 		return err;
+	attached = library_tracker__attached(cap->libraries);
 	err = capture__start_file(cap);
 	if (err) {
 		fprintf(stderr, "tlspcap: writing %s: %s\n", cap->out_name, strerror(-err));
@@ -356,6 +358,7 @@ static int capture__setup(struct capture *cap)
 	ccfg.streams = cap->streams;
 	ccfg.processes = cap->processes;
 	ccfg.netinfo = cap->netinfo;
+	ccfg.library_ctx = cap->libraries;
 	cap->connections = connection_table__new(&ccfg);
 	if (!cap->connections)
 		return -ENOMEM;
@@ -364,7 +367,8 @@ static int capture__setup(struct capture *cap)
 		return -errno;
 	cap->start_ns = clock__realtime_ns();
 	fprintf(stderr, "tlspcap: capturing on %u librar%s in %u processes, writing to %s\n",
-		attached, attached == 1 ? "y" : "ies", cap->libraries.nr_processes, cap->out_name);
+		attached, attached == 1 ? "y" : "ies", library_tracker__processes(cap->libraries),
+		cap->out_name);
 	return 0;
 }
 
@@ -375,14 +379,29 @@ static void capture__cleanup(struct capture *cap)
 	tcp_stream_table__free(cap->streams);
 	pcapng_writer__free(cap->writer);
 	probes__free(cap->probes);
-	library_set__clear(&cap->libraries);
-	free(cap->labels);
+	library_tracker__free(cap->libraries);
 	process_cache__free(cap->processes);
 	netinfo__free(cap->netinfo);
 	if (cap->out && cap->out != stdout)
 		fclose(cap->out);
 	if (cap->child_release_fd > 0)
 		close(cap->child_release_fd);
+}
+
+/* --list: what would be probed, the answer to "why is nothing captured?". */
+static int list_libraries(const struct options *opts)
+{
+	struct capture cap = { .opts = *opts };
+	int err;
+
+	cap.libraries = library_tracker__new(NULL, opts->verbose);
+	if (!cap.libraries)
+		return 1;
+	err = capture__find_libraries(&cap);
+	if (!err)
+		err = library_tracker__print(cap.libraries, stdout);
+	library_tracker__free(cap.libraries);
+	return err == -ENOENT ? EXIT_USAGE : err ? 1 : 0;
 }
 
 /* The exit status of `tlspcap -- COMMAND` is the command's. */
@@ -407,6 +426,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (err)
 		return EXIT_USAGE;
+	if (cap.opts.list)
+		return list_libraries(&cap.opts);
 	if (capture__open_output(&cap))
 		return EXIT_USAGE;
 	sigaction(SIGINT, &sa, NULL);

@@ -20,6 +20,8 @@
 enum long_option {
 	OPT_COMM = 0x100,
 	OPT_VERSION,
+	OPT_LIST,
+	OPT_LIB,
 };
 
 static const struct option long_options[] = {
@@ -29,6 +31,8 @@ static const struct option long_options[] = {
 	{ "snapshot-length", required_argument, NULL, 's' },
 	{ "count", required_argument, NULL, 'c' },
 	{ "buffer-size", required_argument, NULL, 'B' },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "lib", required_argument, NULL, OPT_LIB },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -39,6 +43,7 @@ void options__usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: tlspcap -w FILE [options] [-- COMMAND [ARGS...]]\n"
+		"       tlspcap --list [-p PID]... [--lib PATH]...\n"
 		"Record the plaintext of TLS connections on this host as pcapng.\n"
 		"\n"
 		"  -w, --write FILE          write pcapng to FILE ('-' for standard output)\n"
@@ -47,6 +52,8 @@ void options__usage(FILE *out)
 		"  -s, --snapshot-length N   keep at most N bytes of each TLS call (0 or default: all)\n"
 		"  -c, --count N             stop after N TLS data records\n"
 		"  -B, --buffer-size KiB     ring buffer size (default: %llu)\n"
+		"      --lib PATH            also probe this library or executable (repeatable)\n"
+		"      --list                print the TLS libraries that would be probed and exit\n"
 		"  -v, --verbose             print libbpf and per-connection messages\n"
 		"  -h, --help                show this help\n"
 		"      --version             show the version\n"
@@ -141,6 +148,16 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 			opts->buffer_bytes = kib << 10;
 			break;
 		}
+		case OPT_LIST:
+			opts->list = 1;
+			break;
+		case OPT_LIB:
+			if (opts->nr_libs == OPTIONS_MAX_LIBS) {
+				fprintf(err, "tlspcap: --lib: at most %d files\n", OPTIONS_MAX_LIBS);
+				return -EINVAL;
+			}
+			opts->libs[opts->nr_libs++] = optarg;
+			break;
 		case 'v':
 			opts->verbose++;
 			break;
@@ -173,7 +190,7 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 		}
 		opts->command = &argv[optind];
 	}
-	if (!opts->output) {
+	if (!opts->output && !opts->list) {
 		fprintf(err, "tlspcap: no output file: use -w FILE (or -w - for standard output)\n");
 		return -EINVAL;
 	}

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #define OPTIONS_MAX_PIDS 256
+#define OPTIONS_MAX_LIBS 16
 
 struct options {
 	const char *output;            /* -w FILE, "-" for stdout */
@@ -17,6 +18,9 @@ struct options {
 	uint64_t snaplen;              /* -s: bytes kept per TLS call, 0 = all */
 	uint64_t count;                /* -c: stop after this many TLS data records, 0 = never */
 	uint64_t buffer_bytes;         /* -B KiB: ring buffer size */
+	const char *libs[OPTIONS_MAX_LIBS]; /* --lib PATH: also probe this file */
+	size_t nr_libs;
+	int list;                      /* --list: print what would be probed, exit */
 	int verbose;                   /* -v */
 	char **command;                /* after --: run it, trace it and its children */
 };

@@ -24,37 +24,36 @@ struct probes {
 	int nr_cpus;
 };
 
-/* One uprobe site: the function, its entry program, whether it has a return. */
-struct probe_site {
-	enum tls_function function;
-	const char *name;
-	bool has_return;
+struct role_programs {
+	struct bpf_program *entry;
+	struct bpf_program *ret; /* NULL: no return probe */
 };
 
-static const struct probe_site openssl_sites[] = {
-	{ TLS_FN_SSL_WRITE, "SSL_write", true },
-	{ TLS_FN_SSL_READ, "SSL_read", true },
-	{ TLS_FN_SSL_WRITE_EX, "SSL_write_ex", true },
-	{ TLS_FN_SSL_READ_EX, "SSL_read_ex", true },
-	{ TLS_FN_SSL_SET_FD, "SSL_set_fd", false },
-	{ TLS_FN_SSL_SET_RFD, "SSL_set_rfd", false },
-	{ TLS_FN_SSL_SET_WFD, "SSL_set_wfd", false },
-};
-
-static struct bpf_program *entry_program(struct tlspcap_bpf *skel, enum tls_function fn)
+static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_probe_role role)
 {
-	switch (fn) {
-	case TLS_FN_SSL_WRITE:
-		return skel->progs.probe_ssl_write_enter;
-	case TLS_FN_SSL_READ:
-		return skel->progs.probe_ssl_read_enter;
-	case TLS_FN_SSL_WRITE_EX:
-		return skel->progs.probe_ssl_write_ex_enter;
-	case TLS_FN_SSL_READ_EX:
-		return skel->progs.probe_ssl_read_ex_enter;
-	default:
-		return skel->progs.probe_ssl_set_fd;
+	switch (role) {
+	case TLS_ROLE_SEND:
+		return (struct role_programs){ skel->progs.probe_send_enter, skel->progs.probe_return_int };
+	case TLS_ROLE_RECV:
+		return (struct role_programs){ skel->progs.probe_recv_enter, skel->progs.probe_return_int };
+	case TLS_ROLE_SEND_EX:
+		return (struct role_programs){ skel->progs.probe_send_ex_enter,
+					       skel->progs.probe_return_int };
+	case TLS_ROLE_RECV_EX:
+		return (struct role_programs){ skel->progs.probe_recv_ex_enter,
+					       skel->progs.probe_return_int };
+	case TLS_ROLE_SEND_SSIZE:
+		return (struct role_programs){ skel->progs.probe_send_enter,
+					       skel->progs.probe_return_ssize };
+	case TLS_ROLE_RECV_SSIZE:
+		return (struct role_programs){ skel->progs.probe_recv_enter,
+					       skel->progs.probe_return_ssize };
+	case TLS_ROLE_SET_FD:
+		return (struct role_programs){ skel->progs.probe_set_fd, NULL };
+	case TLS_ROLE_SET_FD_PTR:
+		return (struct role_programs){ skel->progs.probe_set_fd_ptr, NULL };
 	}
+	return (struct role_programs){ NULL, NULL };
 }
 
 /* libbpf attaches tracepoints through tracefs, which is not mounted at boot here. */
@@ -164,21 +163,23 @@ static int probes__attach_site(struct probes *p, const char *path, const char *f
 	return err;
 }
 
-int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t cookie)
+int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index)
 {
-	size_t i;
+	uint32_t cookie = index & TLSPCAP_COOKIE_LIBRARY_MASK;
 	int attached = 0, err = -ENOENT;
+	size_t i;
 
-	for (i = 0; i < sizeof(openssl_sites) / sizeof(openssl_sites[0]); i++) {
-		const struct probe_site *site = &openssl_sites[i];
+	if (lib->type->plaintext_passthrough_check)
+		cookie |= TLSPCAP_COOKIE_PASSTHROUGH_CHECK;
+	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
+		const struct tls_probe_site *site = &lib->type->sites[i];
+		struct role_programs progs = role_programs(p->skel, site->role);
 
-		if (!(lib->functions & site->function))
+		if (!(lib->sites_found & (1u << i)) || !progs.entry)
 			continue;
-		err = probes__attach_site(p, lib->path, site->name,
-					  entry_program(p->skel, site->function), false, cookie);
-		if (!err && site->has_return)
-			err = probes__attach_site(p, lib->path, site->name,
-						  p->skel->progs.probe_tls_return, true, cookie);
+		err = probes__attach_site(p, lib->path, site->symbol, progs.entry, false, cookie);
+		if (!err && progs.ret)
+			err = probes__attach_site(p, lib->path, site->symbol, progs.ret, true, cookie);
 		if (err)
 			return err;
 		attached++;

@@ -27,9 +27,9 @@ struct probes;
 struct probes *probes__open(const struct probes_config *cfg);
 void probes__free(struct probes *p);
 int probes__trace_pid(struct probes *p, pid_t pid);
-/* Attaches every function @lib has; @cookie comes back in the records. Returns
- * the number of functions attached (> 0) or -errno. */
-int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t cookie);
+/* Attaches every probe site @lib has; @index comes back in the records'
+ * library field.  Returns the number of functions attached (> 0) or -errno. */
+int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index);
 int probes__events_fd(const struct probes *p);
 /* Sums the per-CPU counters. */
 int probes__read_counters(const struct probes *p, uint64_t counters[TLSPCAP_COUNTER_COUNT]);

@@ -35,9 +35,10 @@ const struct tls_library_type tls_library_types[] = {
 		.kind = TLS_LIBRARY_BORINGSSL,
 		.name = "BoringSSL",
 		.dir_prefix = "libssl.so",
-		.map_match = "android/libssl",
+		/* named like OpenSSL's: its libcrypto's "BoringSSL" tells them apart */
+		.map_match = "libssl.so",
 		.required = { "SSL_write", "SSL_read" },
-		.version_prefix = "BoringSSL",
+		.version_prefix = "BoringSSL",	/* no version number in the files */
 		.sibling_from = "libssl",
 		.sibling_to = "libcrypto",
 		.sites = { OPENSSL_SITES },
@@ -48,7 +49,7 @@ const struct tls_library_type tls_library_types[] = {
 		.dir_prefix = "libgnutls.so",
 		.map_match = "libgnutls.so",
 		.required = { "gnutls_record_send", "gnutls_record_recv" },
-		.version_prefix = "GnuTLS ",
+		.version_prefix = "GnuTLS ",	/* only in "Enabled GnuTLS 3.7.9 logging..." */
 		.sites = {
 			/* gnutls_record_send tail-calls _send2: one record per call. */
 			{ "gnutls_record_send", TLS_ROLE_SEND_SSIZE },
@@ -65,7 +66,7 @@ const struct tls_library_type tls_library_types[] = {
 		.dir_prefix = "libnspr4.so",
 		.map_match = "libnspr4.so",
 		.required = { "PR_Write", "PR_Read" },
-		.version_prefix = "NSS ",
+		.version_prefix = "Version: NSS ",	/* in libnss3.so, after binary data */
 		.sibling_from = "libnspr4",
 		.sibling_to = "libnss3",
 		.plaintext_passthrough_check = true,

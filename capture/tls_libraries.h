@@ -48,7 +48,9 @@ struct tls_library_type {
 	const char *dir_prefix;
 	const char *map_match;
 	const char *required[2];     /* symbols that make a file the real thing */
-	const char *version_prefix;  /* version text in .rodata: prefix, then a digit */
+	/* Version text in .rodata: prefix, then a digit (see discover.c); a
+	 * string that is just the prefix only names the implementation. */
+	const char *version_prefix;
 	const char *sibling_from;    /* no version text in the file itself? */
 	const char *sibling_to;      /* then in the file beside it renamed so */
 	/* The TLS context argument is an NSPR file descriptor, which may also be a

@@ -1,2 +1,37 @@
 # SPDX-License-Identifier: MIT
 # Rules for the sample TLS peers in samples/ (included by the top Makefile).
+# One client+server program per TLS library that has no command-line tool in Debian
+# (usage in samples/tls_peer.h); the e2e tests (tests/e2e/test_lib_*.sh) run them.
+SAMPLES_OUT := $(OUTPUT)/samples
+BORINGSSL_DIR := /usr/lib/x86_64-linux-gnu/android
+SAMPLE_PEERS := $(SAMPLES_OUT)/tls_peer_boringssl $(SAMPLES_OUT)/tls_peer_wolfssl \
+	$(SAMPLES_OUT)/tls_peer_mbedtls
+
+.PHONY: samples
+samples: $(SAMPLE_PEERS)
+
+# The e2e tests need the peers (make merges these prerequisites with the main rules).
+e2e: samples
+test: samples
+
+$(SAMPLES_OUT):
+	$(Q)mkdir -p $@
+
+$(SAMPLES_OUT)/tls_peer.o: samples/tls_peer.c samples/tls_peer.h | $(SAMPLES_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# BoringSSL's headers and libraries live apart from OpenSSL's: own include dir, link dir
+# and rpath so the program never picks up libssl.so.3.
+$(SAMPLES_OUT)/tls_peer_boringssl: samples/tls_peer_boringssl.c $(SAMPLES_OUT)/tls_peer.o samples/tls_peer.h
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) -Isamples -I/usr/include/android $< $(SAMPLES_OUT)/tls_peer.o \
+		-L$(BORINGSSL_DIR) -Wl,-rpath,$(BORINGSSL_DIR) -lssl -lcrypto -o $@
+
+$(SAMPLES_OUT)/tls_peer_wolfssl: samples/tls_peer_wolfssl.c $(SAMPLES_OUT)/tls_peer.o samples/tls_peer.h
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) -Isamples $< $(SAMPLES_OUT)/tls_peer.o -lwolfssl -o $@
+
+$(SAMPLES_OUT)/tls_peer_mbedtls: samples/tls_peer_mbedtls.c $(SAMPLES_OUT)/tls_peer.o samples/tls_peer.h
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) -Isamples $< $(SAMPLES_OUT)/tls_peer.o -lmbedtls -lmbedx509 -lmbedcrypto -o $@

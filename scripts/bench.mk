@@ -1,2 +1,24 @@
 # SPDX-License-Identifier: MIT
 # Rules for the benchmark (included by the top Makefile).
+#   make bench        build tlspcap + the load generator + the floor, run scripts/bench.sh
+#   make bench-tools  only build $(OUTPUT)/bench/{tls_load,bench_floor}
+# BENCH_ARGS=--short runs the short (CI) form.
+BENCH_DIR := $(OUTPUT)/bench
+BENCH_TOOLS := $(BENCH_DIR)/tls_load $(BENCH_DIR)/bench_floor
+
+.PHONY: bench-tools
+bench-tools: $(BENCH_TOOLS)
+
+# The top Makefile's recipe for bench runs scripts/bench.sh after these.
+bench: $(BENCH_TOOLS)
+
+$(BENCH_DIR):
+	$(Q)mkdir -p $@
+
+$(BENCH_DIR)/tls_load: samples/tls_load.c | $(BENCH_DIR)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lssl -lcrypto -lpcap -lpthread -o $@
+
+$(BENCH_DIR)/bench_floor: scripts/bench_floor.c $(OUTPUT)/floor.skel.h | $(BENCH_DIR)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LDLIBS) -o $@

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Tests for capture/discover.c against the system's real OpenSSL and NSS. */
+/* Tests for capture/discover.c against the system's real TLS libraries. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +28,9 @@
 #define SYS_LIBSSL SYS_LIBDIR "/libssl.so.3"
 #define SYS_LIBCRYPTO SYS_LIBDIR "/libcrypto.so.3"
 #define NSS_LIBSSL SYS_LIBDIR "/libssl3.so"
-
-#define DATA_FUNCTIONS \
-	(TLS_FN_SSL_WRITE | TLS_FN_SSL_READ | TLS_FN_SSL_WRITE_EX | TLS_FN_SSL_READ_EX)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define OPENSSL_ALL_SITES \
+	"SSL_write SSL_read SSL_write_ex SSL_read_ex SSL_set_fd SSL_set_rfd SSL_set_wfd"
 
 static pid_t children[4];
 static size_t nr_children;
@@ -104,26 +105,31 @@ static const struct tls_library *find_ino(const struct library_set *set, ino_t i
 	return NULL;
 }
 
+/* Whether @lib's row has @symbol as a site and the file defines it */
+static bool has_site(const struct tls_library *lib, const char *symbol)
+{
+	size_t i;
+
+	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++)
+		if (!strcmp(lib->type->sites[i].symbol, symbol))
+			return lib->sites_found & (1u << i);
+	return false;
+}
+
+static void assert_data_sites(const struct tls_library *lib)
+{
+	assert_true(has_site(lib, "SSL_write"));
+	assert_true(has_site(lib, "SSL_read"));
+	assert_true(has_site(lib, "SSL_write_ex"));
+	assert_true(has_site(lib, "SSL_read_ex"));
+}
+
 /* Only the library directories: the one pid given is also the skipped one. */
 static int scan_dirs_only(struct library_set *set, size_t *added)
 {
 	pid_t self = getpid();
 
 	return library_set__scan(set, &self, 1, self, added);
-}
-
-static void test_function_names(void **state)
-{
-	assert_string_equal(tls_function__name(TLS_FN_SSL_WRITE), "SSL_write");
-	assert_string_equal(tls_function__name(TLS_FN_SSL_READ), "SSL_read");
-	assert_string_equal(tls_function__name(TLS_FN_SSL_WRITE_EX), "SSL_write_ex");
-	assert_string_equal(tls_function__name(TLS_FN_SSL_READ_EX), "SSL_read_ex");
-	assert_string_equal(tls_function__name(TLS_FN_SSL_SET_FD), "SSL_set_fd");
-	assert_string_equal(tls_function__name(TLS_FN_SSL_SET_RFD), "SSL_set_rfd");
-	assert_string_equal(tls_function__name(TLS_FN_SSL_SET_WFD), "SSL_set_wfd");
-	assert_null(tls_function__name(0));
-	assert_null(tls_function__name(TLS_FN_SSL_WRITE | TLS_FN_SSL_READ));
-	assert_null(tls_function__name(1 << 7));
 }
 
 static void test_clear_accepts_null_and_zeroed(void **state)
@@ -154,11 +160,12 @@ static void test_system_libssl_from_dirs(void **state)
 	/* libssl.so and /lib/... name the same inode: one entry, real path */
 	assert_string_equal(lib->path, SYS_LIBSSL);
 	assert_string_equal(lib->mapped_path, "");
-	assert_int_equal(lib->kind, TLS_LIBRARY_OPENSSL);
+	assert_int_equal(lib->type->kind, TLS_LIBRARY_OPENSSL);
 	assert_string_equal(lib->name, "OpenSSL");
-	assert_int_equal(lib->functions & (DATA_FUNCTIONS | TLS_FN_SSL_SET_FD),
-			 DATA_FUNCTIONS | TLS_FN_SSL_SET_FD);
+	assert_data_sites(lib);
+	assert_true(has_site(lib, "SSL_set_fd"));
 	assert_int_equal(lib->nr_processes, 0);
+	assert_int_equal(lib->nr_pids_listed, 0);
 	assert_true(strncmp(lib->version, "3.", 2) == 0);
 	for (i = 0; i < set.count; i++) {
 		const char *base = strrchr(set.libs[i].path, '/') + 1;
@@ -173,7 +180,7 @@ static void test_system_libssl_from_dirs(void **state)
 
 static void test_version_matches_python(void **state)
 {
-	struct tls_library lib = { .kind = TLS_LIBRARY_OPENSSL };
+	struct tls_library lib = { .type = tls_library_type__find(TLS_LIBRARY_OPENSSL) };
 	char expect[80] = "", *nl;
 	FILE *f;
 
@@ -198,21 +205,29 @@ static void test_version_matches_python(void **state)
 
 static void test_read_functions(void **state)
 {
-	struct tls_library lib = {};
+	struct tls_library lib = { .type = tls_library_type__find(TLS_LIBRARY_OPENSSL) };
+	char text[256];
 
 	snprintf(lib.path, sizeof(lib.path), "%s", SYS_LIBSSL);
 	assert_int_equal(tls_library__read_functions(&lib), 0);
-	assert_int_equal(lib.functions, DATA_FUNCTIONS | TLS_FN_SSL_SET_FD | TLS_FN_SSL_SET_RFD |
-					 TLS_FN_SSL_SET_WFD);
+	assert_int_equal(lib.sites_found, 0x7f);
+	assert_string_equal(tls_library__functions_text(&lib, text, sizeof(text)),
+			    OPENSSL_ALL_SITES);
+	/* cut to whole names */
+	assert_string_equal(tls_library__functions_text(&lib, text, 20), "SSL_write SSL_read");
+	assert_string_equal(tls_library__functions_text(&lib, text, 9), "");
 
 	/* libcrypto imports nothing of these and defines none */
 	snprintf(lib.path, sizeof(lib.path), "%s", SYS_LIBCRYPTO);
 	assert_int_equal(tls_library__read_functions(&lib), 0);
-	assert_int_equal(lib.functions, 0);
+	assert_int_equal(lib.sites_found, 0);
+	assert_string_equal(tls_library__functions_text(&lib, text, sizeof(text)), "");
 
 	snprintf(lib.path, sizeof(lib.path), "%s", "/nonexistent/libssl.so.3");
 	assert_int_equal(tls_library__read_functions(&lib), -ENOENT);
 	snprintf(lib.path, sizeof(lib.path), "%s", "/etc/hostname");
+	assert_int_equal(tls_library__read_functions(&lib), -EINVAL);
+	lib.type = NULL;
 	assert_int_equal(tls_library__read_functions(&lib), -EINVAL);
 }
 
@@ -221,22 +236,28 @@ static void test_nss_libssl3_rejected(void **state)
 	struct tls_library lib = {};
 	struct library_set set = {};
 	struct stat st;
-	size_t added;
+	size_t added, i;
 	pid_t child;
 
 	if (stat(NSS_LIBSSL, &st))
 		skip();
+	lib.type = tls_library_type__find(TLS_LIBRARY_OPENSSL);
 	snprintf(lib.path, sizeof(lib.path), "%s", NSS_LIBSSL);
 	assert_int_equal(tls_library__read_functions(&lib), 0);
-	assert_int_equal(lib.functions & (TLS_FN_SSL_WRITE | TLS_FN_SSL_READ), 0);
+	assert_int_equal(lib.sites_found, 0);
+	assert_int_equal(library_set__add_path(&set, NSS_LIBSSL), -ENOENT);
+	assert_int_equal(set.count, 0);
 
-	/* mapped by a process, its name matches "libssl": the symbols decide */
+	/* mapped by a process: not it, but the NSPR it brings, where NSS's data goes */
 	child = spawn_python("import ctypes; ctypes.CDLL('" NSS_LIBSSL "'); "
 			     "print('ready', flush=True); import time; time.sleep(30)");
 	assert_true(child > 0);
 	assert_int_equal(library_set__scan(&set, &child, 1, getpid(), &added), 0);
 	assert_null(find_ino(&set, st.st_ino, st.st_dev));
-	assert_int_equal(set.nr_processes, 0);
+	assert_int_equal(set.nr_processes, 1);
+	for (i = 0; i < set.count; i++)
+		if (set.libs[i].nr_processes)
+			assert_int_equal(set.libs[i].type->kind, TLS_LIBRARY_NSPR);
 	library_set__clear(&set);
 }
 
@@ -274,6 +295,8 @@ static void test_process_counted(void **state)
 	lib = find_ino(&set, st.st_ino, st.st_dev);
 	assert_non_null(lib);
 	assert_int_equal(lib->nr_processes, 1);
+	assert_int_equal(lib->nr_pids_listed, 1);
+	assert_int_equal(lib->pids[0], child);
 	assert_string_equal(lib->path, SYS_LIBSSL);
 	assert_string_equal(lib->mapped_path, SYS_LIBSSL);
 	for (i = 0; i < set.count; i++)
@@ -284,6 +307,7 @@ static void test_process_counted(void **state)
 	assert_int_equal(library_set__scan(&set, &child, 1, child, NULL), 0);
 	assert_int_equal(set.nr_processes, 0);
 	assert_int_equal(lib->nr_processes, 0);
+	assert_int_equal(lib->nr_pids_listed, 0);
 
 	/* a vanished process is skipped quietly */
 	kill_children(NULL);
@@ -350,7 +374,8 @@ static void test_deleted_library_via_map_files(void **state)
 	assert_int_equal(st.st_ino, ssl_st.st_ino);
 	snprintf(deleted, sizeof(deleted), "%s (deleted)", ssl);
 	assert_string_equal(lib->mapped_path, deleted);
-	assert_int_equal(lib->functions & DATA_FUNCTIONS, DATA_FUNCTIONS);
+	assert_int_equal(lib->type->kind, TLS_LIBRARY_OPENSSL);
+	assert_data_sites(lib);
 	/* from the deleted libcrypto the process maps, not from the disk */
 	assert_true(strncmp(lib->version, "3.", 2) == 0);
 	assert_int_equal(lib->nr_processes, 1);
@@ -405,11 +430,377 @@ static void test_other_mount_namespace_via_proc_root(void **state)
 	assert_string_equal(lib->path, expect);
 	assert_int_equal(stat(lib->path, &st), 0);
 	assert_int_equal(st.st_ino, lib->ino);
-	assert_int_equal(lib->functions & DATA_FUNCTIONS, DATA_FUNCTIONS);
+	assert_int_equal(lib->type->kind, TLS_LIBRARY_OPENSSL);
+	assert_data_sites(lib);
 	assert_true(strncmp(lib->version, "3.", 2) == 0);
 	assert_int_equal(lib->nr_processes, 1);
 	library_set__clear(&set);
 	rmdir(dir);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One library file of this machine and what discovery must make of it */
+struct library_case {
+	const char *path;
+	const char *preload;		/* for a process to map it: load this first */
+	enum tls_library_kind kind;
+	const char *major;		/* the version starts so; "" = the files have none */
+	const char *sites[5];		/* some that it must define */
+};
+
+static const struct library_case library_cases[] = {
+	{ SYS_LIBSSL, NULL, TLS_LIBRARY_OPENSSL, "3.",
+	  { "SSL_write", "SSL_read", "SSL_write_ex", "SSL_read_ex", "SSL_set_fd" } },
+	/* "BoringSSL" in libcrypto.so.0 names it; no version text anywhere */
+	{ SYS_LIBDIR "/android/libssl.so.0", SYS_LIBDIR "/android/libcrypto.so.0",
+	  TLS_LIBRARY_BORINGSSL, "", { "SSL_write", "SSL_read", "SSL_set_fd" } },
+	{ SYS_LIBDIR "/libgnutls.so.30", NULL, TLS_LIBRARY_GNUTLS, "3.",
+	  { "gnutls_record_send", "gnutls_record_recv", "gnutls_transport_set_int2" } },
+	/* the version is NSS's, from libnss3.so beside it */
+	{ SYS_LIBDIR "/libnspr4.so", NULL, TLS_LIBRARY_NSPR, "3.",
+	  { "PR_Write", "PR_Read", "PR_Send", "PR_Recv" } },
+	{ SYS_LIBDIR "/libwolfssl.so.35", NULL, TLS_LIBRARY_WOLFSSL, "5.",
+	  { "wolfSSL_write", "wolfSSL_read", "wolfSSL_set_fd" } },
+	/* the version is in libmbedcrypto */
+	{ SYS_LIBDIR "/libmbedtls.so.14", NULL, TLS_LIBRARY_MBEDTLS, "2.",
+	  { "mbedtls_ssl_write", "mbedtls_ssl_read", "mbedtls_ssl_set_bio" } },
+};
+
+static void assert_library_case(const struct tls_library *lib, const struct library_case *c)
+{
+	size_t i;
+
+	assert_non_null(lib);
+	assert_int_equal(lib->type->kind, c->kind);
+	assert_string_equal(lib->name, lib->type->name);
+	if (c->major[0]) {
+		assert_true(isdigit((unsigned char)lib->version[0]));
+		assert_true(strncmp(lib->version, c->major, strlen(c->major)) == 0);
+	} else {
+		assert_string_equal(lib->version, "");
+	}
+	for (i = 0; i < 5 && c->sites[i]; i++)
+		if (!has_site(lib, c->sites[i]))
+			fail_msg("%s: %s not found", c->path, c->sites[i]);
+}
+
+static void test_library_recognised(void **state)
+{
+	const struct library_case *c = *state;
+	struct library_set set = {};
+	const struct tls_library *lib;
+	char real[PATH_MAX], code[3 * PATH_MAX];
+	struct stat st;
+	pid_t child;
+
+	if (stat(c->path, &st) || !realpath(c->path, real))
+		skip();
+
+	/* in its library directory, under its real name */
+	assert_int_equal(scan_dirs_only(&set, NULL), 0);
+	lib = find_ino(&set, st.st_ino, st.st_dev);
+	assert_library_case(lib, c);
+	assert_string_equal(lib->path, real);
+	print_message("%-40s %s %s\n", real, lib->name, lib->version);
+	library_set__clear(&set);
+
+	/* named with --lib, by a symlink if there is one */
+	assert_int_equal(library_set__add_path(&set, c->path), 0);
+	assert_int_equal(set.count, 1);
+	assert_library_case(&set.libs[0], c);
+	assert_string_equal(set.libs[0].path, real);
+	assert_int_equal(library_set__add_path(&set, real), 0);
+	assert_int_equal(set.count, 1);
+	library_set__clear(&set);
+
+	/* mapped by a process */
+	snprintf(code, sizeof(code),
+		 "import ctypes, time; %s%s%sctypes.CDLL('%s'); print('ready', flush=True); "
+		 "time.sleep(30)", c->preload ? "ctypes.CDLL('" : "", c->preload ? c->preload : "",
+		 c->preload ? "'); " : "", c->path);
+	child = spawn_python(code);
+	assert_true(child > 0);
+	assert_int_equal(library_set__scan(&set, &child, 1, getpid(), NULL), 0);
+	lib = find_ino(&set, st.st_ino, st.st_dev);
+	assert_library_case(lib, c);
+	assert_string_equal(lib->mapped_path, real);
+	assert_int_equal(lib->nr_processes, 1);
+	assert_int_equal(lib->pids[0], child);
+	library_set__clear(&set);
+}
+
+static void test_add_path_rejects(void **state)
+{
+	struct library_set set = {};
+
+	assert_int_equal(library_set__add_path(&set, "/bin/true"), -ENOENT);
+	assert_int_equal(library_set__add_path(&set, "/etc/hostname"), -ENOENT);
+	assert_int_equal(library_set__add_path(&set, SYS_LIBCRYPTO), -ENOENT);
+	assert_int_equal(library_set__add_path(&set, "/nonexistent/libssl.so.3"), -ENOENT);
+	assert_int_equal(library_set__add_path(&set, SYS_LIBDIR), -EISDIR);
+	assert_int_equal(set.count, 0);
+	library_set__clear(&set);
+}
+
+static char tmpdir[64];
+
+static int remove_tmpdir(void **state)
+{
+	char cmd[128];
+
+	kill_children(state);
+	if (tmpdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		assert_int_equal(system(cmd), 0);
+		tmpdir[0] = '\0';
+	}
+	return 0;
+}
+
+/* Starts @path, which must print "ready" once set up; returns the pid or 0 */
+static pid_t spawn_ready(const char *path)
+{
+	char line[16] = "";
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return 0;
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], STDOUT_FILENO);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], line, sizeof(line) - 1) <= 0 || strcmp(line, "ready\n")) {
+		close(fds[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	close(fds[0]);
+	children[nr_children++] = pid;
+	return pid;
+}
+
+static const char static_client[] =
+	"#include <openssl/ssl.h>\n"
+	"#include <stdio.h>\n"
+	"#include <unistd.h>\n"
+	"int main(void)\n"
+	"{\n"
+	"	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());\n"
+	"	SSL *ssl = SSL_new(ctx);\n"
+	"	char buf[1];\n"
+	"	if (!ssl)\n"
+	"		return 1;\n"
+	"	if (getppid() == 1) {	/* never: links the functions in */\n"
+	"		SSL_write(ssl, \"x\", 1);\n"
+	"		SSL_read(ssl, buf, 1);\n"
+	"	}\n"
+	"	printf(\"ready\\n\");\n"
+	"	fflush(stdout);\n"
+	"	/* not its version number only, the banner as in node */\n"
+	"	fprintf(stderr, \"%s\\n\", OpenSSL_version(OPENSSL_VERSION));\n"
+	"	pause();\n"
+	"	return 0;\n"
+	"}\n";
+
+static void test_static_executable(void **state)
+{
+	char src[PATH_MAX], exe[PATH_MAX], cmd[4 * PATH_MAX];
+	struct library_set set = {};
+	const struct tls_library *lib;
+	struct stat st;
+	size_t added;
+	pid_t child;
+	FILE *f;
+
+	if (access(SYS_LIBDIR "/libssl.a", R_OK) || access(SYS_LIBDIR "/libcrypto.a", R_OK))
+		skip();	/* no libssl-dev */
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_discover_static.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(src, sizeof(src), "%s/static_client.c", tmpdir);
+	snprintf(exe, sizeof(exe), "%s/static_client", tmpdir);
+	f = fopen(src, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(static_client, f) < 0, 0);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "cc -O2 -o '%s' '%s' %s/libssl.a %s/libcrypto.a -lpthread", exe,
+		 src, SYS_LIBDIR, SYS_LIBDIR);
+	if (system(cmd))
+		skip();	/* no compiler */
+	assert_int_equal(stat(exe, &st), 0);
+
+	/* --lib: any name, the symbols decide */
+	assert_int_equal(library_set__add_path(&set, exe), 0);
+	assert_int_equal(set.count, 1);
+	lib = &set.libs[0];
+	assert_int_equal(lib->type->kind, TLS_LIBRARY_OPENSSL_STATIC);
+	assert_string_equal(lib->path, exe);
+	assert_true(strncmp(lib->version, "3.", 2) == 0);
+	/* in .symtab: a plain link exports nothing */
+	assert_data_sites(lib);
+	assert_true(has_site(lib, "SSL_set_fd"));
+	library_set__clear(&set);
+
+	/* a running instance: through /proc/PID/exe */
+	assert_int_equal(scan_dirs_only(&set, NULL), 0);
+	child = spawn_ready(exe);
+	assert_true(child > 0);
+	assert_int_equal(library_set__scan_pid(&set, child, &added), 0);
+	assert_int_equal(added, 1);
+	lib = find_ino(&set, st.st_ino, st.st_dev);
+	assert_non_null(lib);
+	assert_int_equal(lib->type->kind, TLS_LIBRARY_OPENSSL_STATIC);
+	assert_string_equal(lib->path, exe);
+	assert_string_equal(lib->mapped_path, exe);
+	assert_int_equal(lib->nr_processes, 1);
+	assert_int_equal(lib->pids[0], child);
+	assert_int_equal(set.nr_processes, 1);
+	/* the same process again is not another one */
+	assert_int_equal(library_set__scan_pid(&set, child, &added), 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(lib->nr_processes, 1);
+	assert_int_equal(set.nr_processes, 1);
+
+	/* and in a full scan, replaced on disk: only /proc/PID/exe leads to it */
+	library_set__clear(&set);
+	assert_int_equal(unlink(exe), 0);
+	assert_int_equal(library_set__scan(&set, NULL, 0, getpid(), NULL), 0);
+	lib = find_ino(&set, st.st_ino, st.st_dev);
+	assert_non_null(lib);
+	snprintf(cmd, sizeof(cmd), "/proc/%d/exe", child);
+	assert_string_equal(lib->path, cmd);
+	snprintf(cmd, sizeof(cmd), "%s (deleted)", exe);
+	assert_string_equal(lib->mapped_path, cmd);
+	assert_int_equal(lib->nr_processes, 1);
+	library_set__clear(&set);
+}
+
+static void test_boringssl_by_version_text(void **state)
+{
+	char ssl[PATH_MAX], crypto[PATH_MAX];
+	struct library_set set = {};
+
+	if (access(SYS_LIBDIR "/android/libssl.so.0", R_OK))
+		skip();
+	/* out of android/, named like OpenSSL: libcrypto's "BoringSSL" tells */
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_discover_boring.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(ssl, sizeof(ssl), "%s/libssl.so.0", tmpdir);
+	snprintf(crypto, sizeof(crypto), "%s/libcrypto.so.0", tmpdir);
+	assert_int_equal(copy_file(SYS_LIBDIR "/android/libssl.so.0", ssl), 0);
+	assert_int_equal(copy_file(SYS_LIBDIR "/android/libcrypto.so.0", crypto), 0);
+	assert_int_equal(library_set__add_path(&set, ssl), 0);
+	assert_int_equal(set.count, 1);
+	assert_int_equal(set.libs[0].type->kind, TLS_LIBRARY_BORINGSSL);
+	assert_string_equal(set.libs[0].version, "");
+	library_set__clear(&set);
+}
+
+static void test_scan_pid_new_process(void **state)
+{
+	char ssl[PATH_MAX], crypto[PATH_MAX], code[3 * PATH_MAX];
+	struct library_set set = {};
+	const struct tls_library *lib;
+	struct stat st, sys_st;
+	size_t count, added = 99;
+	unsigned int before;
+	pid_t child;
+	double t0;
+
+	assert_int_equal(stat(SYS_LIBSSL, &sys_st), 0);
+	assert_int_equal(library_set__scan(&set, NULL, 0, getpid(), NULL), 0);
+	count = set.count;
+	lib = find_ino(&set, sys_st.st_ino, sys_st.st_dev);
+	assert_non_null(lib);
+	before = lib->nr_processes;
+
+	/* a system library: nothing new, one more process */
+	child = spawn_python("import ssl, time; print('ready', flush=True); time.sleep(30)");
+	assert_true(child > 0);
+	t0 = now_ms();
+	assert_int_equal(library_set__scan_pid(&set, child, &added), 0);
+	print_message("scan_pid: %.3f ms\n", now_ms() - t0);
+	assert_int_equal(added, 0);
+	assert_int_equal(set.count, count);
+	lib = find_ino(&set, sys_st.st_ino, sys_st.st_dev);
+	assert_int_equal(lib->nr_processes, before + 1);
+	assert_true(lib->nr_processes > TLS_LIBRARY_MAX_PIDS ||
+		    lib->pids[lib->nr_pids_listed - 1] == child);
+
+	/* a copy elsewhere: new */
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_discover_pid.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(ssl, sizeof(ssl), "%s/libssl.so.3", tmpdir);
+	snprintf(crypto, sizeof(crypto), "%s/libcrypto.so.3", tmpdir);
+	assert_int_equal(copy_file(SYS_LIBSSL, ssl), 0);
+	assert_int_equal(copy_file(SYS_LIBCRYPTO, crypto), 0);
+	assert_int_equal(stat(ssl, &st), 0);
+	snprintf(code, sizeof(code),
+		 "import ctypes, time; ctypes.CDLL('%s'); ctypes.CDLL('%s'); "
+		 "print('ready', flush=True); time.sleep(30)", crypto, ssl);
+	child = spawn_python(code);
+	assert_true(child > 0);
+	assert_int_equal(library_set__scan_pid(&set, child, &added), 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(set.count, count + 1);
+	lib = find_ino(&set, st.st_ino, st.st_dev);
+	assert_non_null(lib);
+	assert_int_equal(lib->type->kind, TLS_LIBRARY_OPENSSL);
+	assert_string_equal(lib->path, ssl);
+	assert_string_equal(lib->mapped_path, ssl);
+	/* from the copied libcrypto beside it */
+	assert_true(strncmp(lib->version, "3.", 2) == 0);
+	assert_data_sites(lib);
+	assert_int_equal(lib->nr_processes, 1);
+	assert_int_equal(lib->pids[0], child);
+	library_set__clear(&set);
+}
+
+static void test_print(void **state)
+{
+	struct library_set set = {};
+	char *text = NULL, expect[64];
+	size_t len = 0;
+	pid_t child;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(library_set__print(&set, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "No TLS library found"));
+	assert_non_null(strstr(text, "--lib"));
+	free(text);
+
+	child = spawn_python("import ssl, time; print('ready', flush=True); time.sleep(30)");
+	assert_true(child > 0);
+	assert_int_equal(library_set__scan(&set, &child, 1, getpid(), NULL), 0);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(library_set__print(&set, f), 0);
+	assert_int_equal(fclose(f), 0);
+	print_message("%s", text);
+	assert_non_null(strstr(text, "\n" SYS_LIBSSL "\n"));
+	assert_non_null(strstr(text, "OpenSSL 3."));
+	assert_non_null(strstr(text, OPENSSL_ALL_SITES));
+	snprintf(expect, sizeof(expect), "processes:  1 python3(%d)\n", child);
+	assert_non_null(strstr(text, expect));
+	free(text);
+	library_set__clear(&set);
 }
 
 static int count_processes(void)
@@ -425,14 +816,6 @@ static int count_processes(void)
 		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
 	closedir(d);
 	return n;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void test_full_scan_is_fast(void **state)
@@ -460,7 +843,6 @@ static void test_full_scan_is_fast(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_function_names),
 		cmocka_unit_test(test_clear_accepts_null_and_zeroed),
 		cmocka_unit_test(test_system_libssl_from_dirs),
 		cmocka_unit_test(test_version_matches_python),
@@ -471,7 +853,24 @@ int main(void)
 		cmocka_unit_test_teardown(test_deleted_library_via_map_files, kill_children),
 		cmocka_unit_test_teardown(test_other_mount_namespace_via_proc_root, kill_children),
 		cmocka_unit_test(test_full_scan_is_fast),
+		cmocka_unit_test(test_add_path_rejects),
+		cmocka_unit_test_teardown(test_static_executable, remove_tmpdir),
+		cmocka_unit_test_teardown(test_boringssl_by_version_text, remove_tmpdir),
+		cmocka_unit_test_teardown(test_scan_pid_new_process, remove_tmpdir),
+		cmocka_unit_test_teardown(test_print, kill_children),
 	};
+	struct CMUnitTest library_tests[ARRAY_SIZE(library_cases)];
+	size_t i;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	for (i = 0; i < ARRAY_SIZE(library_cases); i++)
+		library_tests[i] = (struct CMUnitTest){
+			.name = library_cases[i].path,
+			.test_func = test_library_recognised,
+			.teardown_func = kill_children,
+			.initial_state = (void *)&library_cases[i],
+		};
+	if (cmocka_run_group_tests_name("library files", library_tests, NULL, NULL))
+		return 1;
+
+	return cmocka_run_group_tests_name("discovery", tests, NULL, NULL);
 }

@@ -8,7 +8,7 @@ e2e_init
 expect_usage_error() {
 	local re=$1 rc=0 err
 	shift
-	timeout -k 5 20 "$TLSPCAP" "$@" >stdout.txt 2>stderr.txt </dev/null || rc=$?
+	timeout -k 5 10 "$TLSPCAP" "$@" >stdout.txt 2>stderr.txt </dev/null || rc=$?
 	err=$(cat stderr.txt)
 	[ "$rc" = 2 ] || fail "tlspcap $*: exit status $rc, want 2 (stderr: $err)"
 	printf '%s\n' "$err" | grep -qiE -- "$re" || fail "tlspcap $*: message does not name the problem /$re/: $err"

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The cost floor for the benchmark: empty programs on exactly the probe
+ * points bpf/tlspcap.bpf.c uses (same SEC() list, same program types), so
+ * "traced by an empty BPF program" can be measured against "traced by
+ * tlspcap".  scripts/bench_floor.c attaches the uprobes to the same
+ * functions tlspcap probes (entry + return on SSL_write, SSL_read,
+ * SSL_write_ex, SSL_read_ex; entry on SSL_set_fd/_rfd/_wfd).  Programs
+ * tlspcap has for other libraries are here too (loaded, not attached), so
+ * the object mirrors tlspcap's; scripts/bench.sh warns when they diverge.
+ *
+ * Every program returns at once; none touches a map or a helper.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "floor.h"
+
+SEC("uprobe")
+int floor_ssl_write_enter(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_ssl_read_enter(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_ssl_write_ex_enter(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_ssl_read_ex_enter(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_ssl_set_fd(struct pt_regs *ctx) { return 0; }
+
+/* tlspcap's probe_set_fd_ptr (mbedtls_ssl_set_bio): no OpenSSL site uses it. */
+SEC("uprobe")
+int floor_set_fd_ptr(struct pt_regs *ctx) { return 0; }
+
+/* tlspcap's probe_return_int: every OpenSSL read/write site. */
+SEC("uretprobe")
+int floor_tls_return(struct pt_regs *ctx) { return 0; }
+
+/* tlspcap's probe_return_ssize (libraries returning ssize_t): no OpenSSL site. */
+SEC("uretprobe")
+int floor_tls_return_ssize(struct pt_regs *ctx) { return 0; }
+
+#define FLOOR_SYSCALL_HOOK(name)                                        \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                     \
+	int floor_sys_enter_##name(void *ctx) { return 0; }
+
+FLOOR_SYSCALL_HOOK(write)
+FLOOR_SYSCALL_HOOK(writev)
+FLOOR_SYSCALL_HOOK(sendto)
+FLOOR_SYSCALL_HOOK(sendmsg)
+FLOOR_SYSCALL_HOOK(read)
+FLOOR_SYSCALL_HOOK(readv)
+FLOOR_SYSCALL_HOOK(recvfrom)
+FLOOR_SYSCALL_HOOK(recvmsg)
+FLOOR_SYSCALL_HOOK(close)
+FLOOR_SYSCALL_HOOK(mmap)
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(floor_process_exit, struct task_struct *task) { return 0; }
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(floor_process_fork, struct task_struct *parent, struct task_struct *child) { return 0; }
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(floor_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) { return 0; }
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+#include "library_tracker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "discover.h"
+#include "probes.h"
+
+/* ld.so maps a program's libraries within milliseconds of exec. */
+#define LOOK_DELAY_NS 20000000ull
+#define MAX_PENDING_LOOKS 1024
+#define LABEL_MAX (PATH_MAX + 160)
+
+struct pending_look {
+	pid_t pid;
+	uint64_t due_ns;
+};
+
+struct library_tracker {
+	struct probes *probes;      /* NULL for discovery only */
+	bool verbose;
+	struct library_set set;
+	char (*labels)[LABEL_MAX];  /* by library index */
+	size_t nr_labels;
+	unsigned int attached;
+	struct pending_look pending[MAX_PENDING_LOOKS];
+	size_t nr_pending;
+};
+
+struct library_tracker *library_tracker__new(struct probes *probes, bool verbose)
+{
+	struct library_tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->probes = probes;
+	t->verbose = verbose;
+	return t;
+}
+
+void library_tracker__free(struct library_tracker *t)
+{
+	if (!t)
+		return;
+	library_set__clear(&t->set);
+	free(t->labels);
+	free(t);
+}
+
+/* Labels and probes for the libraries the set gained since the last call. */
+static int library_tracker__attach_new(struct library_tracker *t)
+{
+	size_t i, first = t->nr_labels;
+	int ret;
+
+	if (t->set.count > t->nr_labels) {
+		char (*labels)[LABEL_MAX] = realloc(t->labels, t->set.count * sizeof(*labels));
+
+		if (!labels)
+			return -ENOMEM;
+		t->labels = labels;
+		t->nr_labels = t->set.count;
+	}
+	for (i = first; i < t->set.count; i++) {
+		const struct tls_library *lib = &t->set.libs[i];
+
+		snprintf(t->labels[i], LABEL_MAX, "%s%s%s (%s)", lib->name, *lib->version ? " " : "",
+			 lib->version, *lib->mapped_path ? lib->mapped_path : lib->path);
+		if (!t->probes)
+			continue;
+		ret = probes__attach_library(t->probes, lib, (uint32_t)i);
+		if (ret < 0) {
+			fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-ret));
+			continue;
+		}
+		if (t->verbose)
+			fprintf(stderr, "tlspcap: probing %s: %d functions\n", t->labels[i], ret);
+		t->attached++;
+	}
+	return 0;
+}
+
+int library_tracker__scan(struct library_tracker *t, const pid_t *pids, size_t nr_pids)
+{
+	int err = library_set__scan(&t->set, pids, nr_pids, getpid(), NULL);
+
+	if (err) {
+		fprintf(stderr, "tlspcap: scanning for TLS libraries: %s\n", strerror(-err));
+		return err;
+	}
+	return library_tracker__attach_new(t);
+}
+
+int library_tracker__add_path(struct library_tracker *t, const char *path)
+{
+	int err = library_set__add_path(&t->set, path);
+
+	if (err == -ENOENT)
+		fprintf(stderr, "tlspcap: --lib %s: no TLS functions found in it\n", path);
+	else if (err)
+		fprintf(stderr, "tlspcap: --lib %s: %s\n", path, strerror(-err));
+	return err ? err : library_tracker__attach_new(t);
+}
+
+void library_tracker__note_exec(struct library_tracker *t, pid_t pid, uint64_t now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_pending; i++)
+		if (t->pending[i].pid == pid)
+			return; /* one look covers a burst of mappings */
+	if (t->nr_pending == MAX_PENDING_LOOKS)
+		return; /* a fork bomb of execs: the next events retry */
+	t->pending[t->nr_pending].pid = pid;
+	t->pending[t->nr_pending].due_ns = now_ns + LOOK_DELAY_NS;
+	t->nr_pending++;
+}
+
+int library_tracker__run_due(struct library_tracker *t, uint64_t now_ns)
+{
+	size_t i = 0;
+	int err;
+
+	while (i < t->nr_pending) {
+		pid_t pid = t->pending[i].pid;
+
+		if (t->pending[i].due_ns > now_ns) {
+			i++;
+			continue;
+		}
+		t->pending[i] = t->pending[--t->nr_pending];
+		err = library_set__scan_pid(&t->set, pid, NULL);
+		/* The process may be gone already: nothing to probe then. */
+		if (err && err != -ENOENT && err != -ESRCH && err != -EACCES)
+			return err;
+	}
+	return library_tracker__attach_new(t);
+}
+
+int library_tracker__ms_until_due(const struct library_tracker *t, uint64_t now_ns)
+{
+	uint64_t soonest = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < t->nr_pending; i++)
+		if (t->pending[i].due_ns < soonest)
+			soonest = t->pending[i].due_ns;
+	if (soonest == UINT64_MAX)
+		return -1;
+	return soonest <= now_ns ? 0 : (int)((soonest - now_ns + 999999) / 1000000);
+}
+
+const char *library_tracker__label(const struct library_tracker *t, uint32_t index)
+{
+	return index < t->nr_labels ? t->labels[index] : "unknown library";
+}
+
+unsigned int library_tracker__attached(const struct library_tracker *t)
+{
+	return t->attached;
+}
+
+unsigned int library_tracker__processes(const struct library_tracker *t)
+{
+	return t->set.nr_processes;
+}
+
+int library_tracker__print(const struct library_tracker *t, FILE *out)
+{
+	return library_set__print(&t->set, out);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The libraries being probed: found by discovery, attached by probes, and
+ * kept current while the capture runs.  A process that executes or maps
+ * code is looked at again shortly after (its loader is still mapping), so a
+ * library that appears later is probed within a fraction of a second.
+ */
+#ifndef TLSPCAP_LIBRARY_TRACKER_H
+#define TLSPCAP_LIBRARY_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct probes;
+struct library_tracker;
+
+/* @probes may be NULL: discovery only (--list). */
+struct library_tracker *library_tracker__new(struct probes *probes, bool verbose);
+void library_tracker__free(struct library_tracker *t);
+/* Scans the host (or @pids) and attaches to what it finds; returns 0 or -errno. */
+int library_tracker__scan(struct library_tracker *t, const pid_t *pids, size_t nr_pids);
+/* --lib PATH; returns 0 or -errno after printing why. */
+int library_tracker__add_path(struct library_tracker *t, const char *path);
+/* A process executed or mapped code at @now_ns (CLOCK_MONOTONIC): look at it soon. */
+void library_tracker__note_exec(struct library_tracker *t, pid_t pid, uint64_t now_ns);
+/* Looks at the processes whose time has come; returns 0 or -errno. */
+int library_tracker__run_due(struct library_tracker *t, uint64_t now_ns);
+/* Milliseconds until the next look is due, or -1 when none is pending. */
+int library_tracker__ms_until_due(const struct library_tracker *t, uint64_t now_ns);
+/* "OpenSSL 3.0.19 27 Jan 2026 (/usr/lib/.../libssl.so.3)" for a record's library field. */
+const char *library_tracker__label(const struct library_tracker *t, uint32_t index);
+unsigned int library_tracker__attached(const struct library_tracker *t);
+unsigned int library_tracker__processes(const struct library_tracker *t);
+int library_tracker__print(const struct library_tracker *t, FILE *out);
+
+#endif /* TLSPCAP_LIBRARY_TRACKER_H */
