@@ -54,6 +54,10 @@ struct connection {
 	char comm[16];
 	enum connection_state state;
 	uint64_t first_ns;
+	uint64_t end_offset[2];   /* by enum tlspcap_direction, from the close record */
+	bool ended;               /* closed while waiting for its peer view */
+	uint64_t end_ns;
+	char end_why[64];
 	struct shared_stream *stream;
 	struct connection *peer;
 	struct queued_record *queue;
@@ -396,6 +400,71 @@ static int connection_table__open(struct connection_table *t, struct connection 
 }
 
 /*
+ * Ends one view; the stream ends with FIN when its last view ends.  A view
+ * still waiting for its peer keeps waiting until its deadline unless @now:
+ * the peer's records may be late (its thread preempted inside the TLS call
+ * while this side finished the whole exchange).
+ */
+static int connection_table__end_view(struct connection_table *t, struct connection *c,
+				      uint64_t timestamp_ns, const char *why, bool now)
+{
+	struct shared_stream *s;
+	int err = 0, ret, dir;
+
+	if (c->state == CONNECTION_WAITING) {
+		if (!now && !c->peer && c->has_socket &&
+		    netinfo__is_local_address(t->cfg.netinfo, c->remote.family, c->remote.addr)) {
+			c->ended = true;
+			c->end_ns = timestamp_ns;
+			snprintf(c->end_why, sizeof(c->end_why), "%s", why ? why : "");
+			return 0;
+		}
+		err = connection_table__open(t, c); /* with its peer view, if any */
+		if (err)
+			return err;
+	}
+	s = c->stream;
+	for (dir = 0; dir < 2; dir++) {
+		enum tcp_stream_dir sdir = record_dir(c, dir);
+
+		if (c->end_offset[dir] > s->end_offset[sdir])
+			s->end_offset[sdir] = c->end_offset[dir];
+	}
+	connection_table__unlink(t, c);
+	connection__free_queue(c);
+	free(c);
+	if (--s->views > 0)
+		return 0;
+	/* Bytes the probes counted but no record delivered were lost. */
+	for (dir = 0; dir < 2 && !err; dir++) {
+		uint64_t next = tcp_stream__next_offset(s->tcp, dir);
+
+		if (s->end_offset[dir] > next)
+			err = tcp_stream__mark_lost(s->tcp, dir, next, s->end_offset[dir] - next);
+	}
+	ret = tcp_stream__close(s->tcp, clock_offset__to_realtime(t->cfg.clock, timestamp_ns), why);
+	if (!err)
+		err = ret;
+	t->stats.open_now--;
+	free(s);
+	return err;
+}
+
+/* Opens @c (and its peer view), then ends the views that closed while waiting. */
+static int connection_table__open_waiting(struct connection_table *t, struct connection *c)
+{
+	struct connection *peer = c->peer;
+	int err = connection_table__open(t, c);
+
+	if (!err && peer && peer->ended)
+		err = connection_table__end_view(t, peer, peer->end_ns, *peer->end_why ? peer->end_why : NULL,
+						 true);
+	if (!err && c->ended)
+		err = connection_table__end_view(t, c, c->end_ns, *c->end_why ? c->end_why : NULL, true);
+	return err;
+}
+
+/*
  * A waiting connection opens as soon as its SYN can be right: its socket is
  * known, its peer view has joined (or cannot be on this host), and the
  * client's first bytes are seen (they choose the port for HTTP/2).  The
@@ -408,14 +477,14 @@ static int connection_table__maybe_open(struct connection_table *t, struct conne
 	if (c->state == CONNECTION_OPEN)
 		return 0;
 	if (queued > t->cfg.pending_limit)
-		return connection_table__open(t, c);
+		return connection_table__open_waiting(t, c);
 	if (!c->has_socket)
 		return 0;
 	if (!c->peer && netinfo__is_local_address(t->cfg.netinfo, c->remote.family, c->remote.addr))
 		return 0;
 	if (!connection__client_start(c) && !connection__client_start(c->peer))
 		return 0;
-	return connection_table__open(t, c);
+	return connection_table__open_waiting(t, c);
 }
 
 /* The other view of the same TCP connection, traced in this or another process. */
@@ -503,56 +572,16 @@ static int connection_table__handle_data(struct connection_table *t,
 	return connection_table__maybe_open(t, c);
 }
 
-/* Ends one view; the stream ends with FIN when its last view ends. */
-static int connection_table__end_view(struct connection_table *t, struct connection *c,
-				      uint64_t timestamp_ns, const char *why)
-{
-	struct shared_stream *s;
-	int err = 0, ret, dir;
-
-	if (c->state == CONNECTION_WAITING)
-		err = connection_table__open(t, c); /* with its peer view, if any */
-	s = c->stream;
-	connection_table__unlink(t, c);
-	connection__free_queue(c);
-	free(c);
-	if (!s || --s->views > 0)
-		return err;
-	/* Bytes the probes counted but no record delivered were lost. */
-	for (dir = 0; dir < 2 && !err; dir++) {
-		uint64_t next = tcp_stream__next_offset(s->tcp, dir);
-
-		if (s->end_offset[dir] > next)
-			err = tcp_stream__mark_lost(s->tcp, dir, next, s->end_offset[dir] - next);
-	}
-	ret = tcp_stream__close(s->tcp, clock_offset__to_realtime(t->cfg.clock, timestamp_ns), why);
-	if (!err)
-		err = ret;
-	t->stats.open_now--;
-	free(s);
-	return err;
-}
-
 static int connection_table__handle_close(struct connection_table *t,
 					  const struct tlspcap_close_record *rec)
 {
 	struct connection *c = connection_table__find(t, rec->hdr.conn_id);
-	int err = 0, direction;
 
-	if (!c)
+	if (!c || c->ended)
 		return 0;
-	if (c->state == CONNECTION_WAITING) {
-		err = connection_table__open(t, c);
-		if (err)
-			return err;
-	}
-	for (direction = 0; direction < 2; direction++) {
-		enum tcp_stream_dir dir = record_dir(c, direction);
-
-		if (rec->end_offset[direction] > c->stream->end_offset[dir])
-			c->stream->end_offset[dir] = rec->end_offset[direction];
-	}
-	return connection_table__end_view(t, c, rec->hdr.timestamp_ns, NULL);
+	c->end_offset[0] = rec->end_offset[0];
+	c->end_offset[1] = rec->end_offset[1];
+	return connection_table__end_view(t, c, rec->hdr.timestamp_ns, NULL, false);
 }
 
 static int connection_table__handle_exit(struct connection_table *t, const struct tlspcap_record *rec)
@@ -564,9 +593,9 @@ static int connection_table__handle_exit(struct connection_table *t, const struc
 	snprintf(why, sizeof(why), "tlspcap: process %u exited", rec->tgid);
 	for (c = t->all; c; c = next) {
 		next = c->all_next;
-		if (c->tgid != (pid_t)rec->tgid)
+		if (c->tgid != (pid_t)rec->tgid || c->ended)
 			continue;
-		ret = connection_table__end_view(t, c, rec->timestamp_ns, why);
+		ret = connection_table__end_view(t, c, rec->timestamp_ns, why, false);
 		if (!err)
 			err = ret;
 	}
@@ -608,14 +637,18 @@ bad:
 
 int connection_table__tick(struct connection_table *t, uint64_t now_monotonic_ns)
 {
-	struct connection *c;
+	struct connection *c, *next;
 	int err;
 
-	for (c = t->all; c; c = c->all_next) {
+	for (c = t->all; c; c = next) {
+		next = c->all_next;
 		if (c->state != CONNECTION_WAITING || now_monotonic_ns < c->first_ns ||
 		    now_monotonic_ns - c->first_ns < t->cfg.peer_wait_ns)
 			continue;
-		err = connection_table__open(t, c);
+		/* opening may end (free) @c and its peer view: step past both */
+		if (next && next == c->peer)
+			next = next->all_next;
+		err = connection_table__open_waiting(t, c);
 		if (err)
 			return err;
 	}
@@ -627,7 +660,10 @@ int connection_table__close_all(struct connection_table *t, uint64_t now_monoton
 	int err = 0, ret;
 
 	while (t->all) {
-		ret = connection_table__end_view(t, t->all, now_monotonic_ns, "tlspcap: capture ended");
+		struct connection *c = t->all;
+
+		ret = connection_table__end_view(t, c, c->ended ? c->end_ns : now_monotonic_ns,
+						 c->ended ? c->end_why : "tlspcap: capture ended", true);
 		if (!err)
 			err = ret;
 	}

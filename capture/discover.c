@@ -140,6 +140,26 @@ static void elf_file__close(struct elf_file *ef)
 		close(ef->fd);
 }
 
+/*
+ * The file offset of virtual address @addr: uprobes attach at file offsets.
+ * 0 (never a function's offset) when no loadable segment holds it.
+ */
+static uint64_t elf_file__offset_of(const struct elf_file *ef, GElf_Addr addr)
+{
+	size_t i, nr_phdrs;
+	GElf_Phdr phdr;
+
+	if (!addr || elf_getphdrnum(ef->elf, &nr_phdrs))
+		return 0;
+	for (i = 0; i < nr_phdrs; i++) {
+		if (!gelf_getphdr(ef->elf, (int)i, &phdr) || phdr.p_type != PT_LOAD)
+			continue;
+		if (addr >= phdr.p_vaddr && addr < phdr.p_vaddr + phdr.p_memsz)
+			return addr - phdr.p_vaddr + phdr.p_offset;
+	}
+	return 0;
+}
+
 /* Returns 0, -EINVAL if @path is not an ELF file, or -errno from open() */
 static int elf_file__open(struct elf_file *ef, const char *path)
 {
@@ -172,7 +192,7 @@ cleanup:
  */
 struct symbols {
 	const char **names;
-	bool *defined;
+	uint64_t *offset;	/* file offset of a defined function, 0 if not defined */
 	size_t count;
 };
 
@@ -199,7 +219,7 @@ static int cmp_key_name(const void *k, const void *e)
 static void symbols__free(struct symbols *syms)
 {
 	free(syms->names);
-	free(syms->defined);
+	free(syms->offset);
 }
 
 static int symbols__init(struct symbols *syms)
@@ -208,8 +228,8 @@ static int symbols__init(struct symbols *syms)
 
 	syms->count = 0;
 	syms->names = calloc(max, sizeof(*syms->names));
-	syms->defined = calloc(max, sizeof(*syms->defined));
-	if (!syms->names || !syms->defined) {
+	syms->offset = calloc(max, sizeof(*syms->offset));
+	if (!syms->names || !syms->offset) {
 		symbols__free(syms);
 		return -ENOMEM;
 	}
@@ -240,7 +260,7 @@ static bool symbols__has(const struct symbols *syms, const char *name)
 {
 	const char **hit = symbols__lookup(syms, name, strlen(name));
 
-	return hit && syms->defined[hit - syms->names];
+	return hit && syms->offset[hit - syms->names];
 }
 
 static bool symbols__has_required(const struct symbols *syms, const struct tls_library_type *type)
@@ -253,15 +273,34 @@ static bool symbols__has_required(const struct symbols *syms, const struct tls_l
 	return true;
 }
 
-static unsigned int symbols__sites(const struct symbols *syms, const struct tls_library_type *type)
+static uint64_t symbols__offset(const struct symbols *syms, const char *name)
 {
-	unsigned int found = 0;
+	const char **hit = symbols__lookup(syms, name, strlen(name));
+
+	return hit ? syms->offset[hit - syms->names] : 0;
+}
+
+/* Which sites @lib's file defines, and where: uprobes attach at file offsets. */
+static void symbols__sites(const struct symbols *syms, struct tls_library *lib)
+{
+	size_t i;
+
+	lib->sites_found = 0;
+	for (i = 0; i < type__nr_sites(lib->type); i++) {
+		lib->site_offsets[i] = symbols__offset(syms, lib->type->sites[i].symbol);
+		if (lib->site_offsets[i])
+			lib->sites_found |= 1u << i;
+	}
+}
+
+static bool symbols__has_all_sites(const struct symbols *syms, const struct tls_library_type *type)
+{
 	size_t i;
 
 	for (i = 0; i < type__nr_sites(type); i++)
-		if (symbols__has(syms, type->sites[i].symbol))
-			found |= 1u << i;
-	return found;
+		if (!symbols__has(syms, type->sites[i].symbol))
+			return false;
+	return true;
 }
 
 /* Whether some row has all it needs and all its sites among what was read */
@@ -272,8 +311,7 @@ static bool symbols__complete(const struct symbols *syms)
 	for (i = 0; i < tls_library_types_count; i++) {
 		const struct tls_library_type *type = &tls_library_types[i];
 
-		if (symbols__has_required(syms, type) &&
-		    symbols__sites(syms, type) == (1u << type__nr_sites(type)) - 1)
+		if (symbols__has_required(syms, type) && symbols__has_all_sites(syms, type))
 			return true;
 	}
 	return false;
@@ -301,13 +339,13 @@ static int symbols__check(struct symbols *syms, struct elf_file *ef, Elf_Data *d
 		return -EINVAL;
 	if (want) {
 		if (!strcmp(name, *want))
-			syms->defined[want - syms->names] = true;
+			syms->offset[want - syms->names] = elf_file__offset_of(ef, sym.st_value);
 		return 0;
 	}
 	/* .symtab of objects built with .symver: "SSL_write@@OPENSSL_3.0.0" */
 	hit = symbols__lookup(syms, name, strcspn(name, "@"));
 	if (hit)
-		syms->defined[hit - syms->names] = true;
+		syms->offset[hit - syms->names] = elf_file__offset_of(ef, sym.st_value);
 	return 0;
 }
 
@@ -411,7 +449,7 @@ static int symbols__read(struct symbols *syms, struct elf_file *ef)
 {
 	int err;
 
-	memset(syms->defined, 0, syms->count * sizeof(*syms->defined));
+	memset(syms->offset, 0, syms->count * sizeof(*syms->offset));
 	err = symbols__read_section(syms, ef, SHT_DYNSYM);
 	/* static builds keep their functions in .symtab only (if not stripped) */
 	if (!err && !symbols__complete(syms))
@@ -435,7 +473,7 @@ int tls_library__read_functions(struct tls_library *lib)
 		goto cleanup;
 	err = symbols__read(&syms, &ef);
 	if (!err)
-		lib->sites_found = symbols__sites(&syms, lib->type);
+		symbols__sites(&syms, lib);
 	elf_file__close(&ef);
 
 cleanup:
@@ -707,7 +745,7 @@ static void tls_library__classify(struct tls_library *lib, const struct symbols 
 
 found:
 	snprintf(lib->name, sizeof(lib->name), "%s", lib->type->name);
-	lib->sites_found = symbols__sites(syms, lib->type);
+	symbols__sites(syms, lib);
 }
 
 void library_set__clear(struct library_set *set)
@@ -1003,15 +1041,26 @@ static int scan__foreign_root(struct scan *s, pid_t pid)
 	return st.st_dev != s->mntns.st_dev || st.st_ino != s->mntns.st_ino;
 }
 
+static bool path_has_inode(const char *path, unsigned long inode)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_ino == inode;
+}
+
 /*
- * The path by which we open the file @pid sees as @seen: @gone (a
- * /proc/PID/... link to the inode) if it was replaced on disk, else @seen,
- * through /proc/PID/root if @pid has another root. *@foreign caches that
- * (-1: not known yet).
+ * The path by which we open the file @pid maps as @seen (inode @inode):
+ * @gone (a /proc/PID/... link to the inode) if it was replaced on disk;
+ * for a process with another root, /proc/PID/root + @seen in a container
+ * (maps shows its own view), @seen itself in a chroot of our mount
+ * namespace (maps shows our view), checked by inode, else @gone. *@foreign
+ * caches whether the root differs (-1: not known yet).
  */
 static int scan__file_path(struct scan *s, pid_t pid, int *foreign, const char *seen,
-			   const char *gone, char *out, size_t sz)
+			   unsigned long inode, const char *gone, char *out, size_t sz)
 {
+	int err;
+
 	if (undeleted_len(seen) != strlen(seen))
 		return path_printf(out, sz, "%s", gone);
 	if (*foreign < 0) {
@@ -1019,9 +1068,14 @@ static int scan__file_path(struct scan *s, pid_t pid, int *foreign, const char *
 		if (*foreign < 0)
 			return *foreign;
 	}
-	if (*foreign)
-		return path_printf(out, sz, "/proc/%d/root%s", pid, seen);
-	return path_printf(out, sz, "%s", seen);
+	if (!*foreign)
+		return path_printf(out, sz, "%s", seen);
+	err = path_printf(out, sz, "/proc/%d/root%s", pid, seen);
+	if (!err && path_has_inode(out, inode))
+		return 0;
+	if (path_has_inode(seen, inode))
+		return path_printf(out, sz, "%s", seen);
+	return path_printf(out, sz, "%s", gone);
 }
 
 /* The executable of @pid, in case it has a TLS implementation linked in */
@@ -1053,7 +1107,7 @@ static int scan__exe(struct scan *s, pid_t pid, int *foreign, ssize_t *idx)
 	seen[n] = '\0';
 	if (seen[0] != '/')
 		return 0;
-	err = scan__file_path(s, pid, foreign, seen, link, path, sizeof(path));
+	err = scan__file_path(s, pid, foreign, seen, st.st_ino, link, path, sizeof(path));
 	if (err)
 		return err;
 	return scan__resolve(s, path, seen, idx);
@@ -1083,7 +1137,7 @@ static int scan__process(struct scan *s, pid_t pid)
 		struct mapped_file *f = &s->files[i];
 
 		snprintf(gone, sizeof(gone), "/proc/%d/map_files/%lx-%lx", pid, f->start, f->end);
-		err = scan__file_path(s, pid, &foreign, f->path, gone, path, sizeof(path));
+		err = scan__file_path(s, pid, &foreign, f->path, f->inode, gone, path, sizeof(path));
 		if (!err)
 			err = scan__resolve(s, path, f->path, &f->lib);
 		if (file_error_skippable(err))

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -41,6 +42,7 @@ struct tls_library {
 	pid_t pids[TLS_LIBRARY_MAX_PIDS];
 	size_t nr_pids_listed;
 	unsigned int sites_found;	/* bit i: type->sites[i].symbol is defined */
+	uint64_t site_offsets[TLS_LIBRARY_MAX_SITES]; /* file offset of each site found */
 };
 
 struct rejected_file;

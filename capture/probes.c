@@ -2,10 +2,12 @@
 #include "probes.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -14,15 +16,41 @@
 #include "discover.h"
 #include "tlspcap.skel.h"
 
-#define TRACEFS "/sys/kernel/tracing"
-
 struct probes {
 	struct tlspcap_bpf *skel;
-	struct bpf_link **links;
+	int *link_fds;           /* uprobe_multi links */
 	size_t nr_links;
 	size_t cap_links;
 	int nr_cpus;
 };
+
+/*
+ * uprobe_multi links (kernel 6.6+) put all of a library's sites for one
+ * program behind one link, and releasing them does not serialise on the
+ * kernel's trace event mutex as perf-event uprobes do (~0.15 s each here).
+ * libbpf 1.1 predates them: this is BPF_LINK_CREATE's layout for them.
+ */
+#define UPROBE_MULTI_ATTACH_TYPE 48 /* BPF_TRACE_UPROBE_MULTI */
+#define UPROBE_MULTI_RETURN 1       /* BPF_F_UPROBE_MULTI_RETURN */
+
+struct uprobe_multi_link_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u64 path;
+	__u64 offsets;
+	__u64 ref_ctr_offsets;
+	__u64 cookies;
+	__u32 cnt;
+	__u32 uprobe_flags;
+	__u32 pid;
+};
+
+_Static_assert(offsetof(struct uprobe_multi_link_attr, attach_type) == 8, "link_create layout");
+_Static_assert(offsetof(struct uprobe_multi_link_attr, path) == 16, "link_create.uprobe_multi layout");
+_Static_assert(offsetof(struct uprobe_multi_link_attr, cnt) == 48, "link_create.uprobe_multi layout");
+_Static_assert(offsetof(struct uprobe_multi_link_attr, pid) == 56, "link_create.uprobe_multi layout");
 
 struct role_programs {
 	struct bpf_program *entry;
@@ -56,30 +84,41 @@ static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_pro
 	return (struct role_programs){ NULL, NULL };
 }
 
-/* libbpf attaches tracepoints through tracefs, which is not mounted at boot here. */
-static int ensure_tracefs(void)
-{
-	struct stat st;
-
-	if (!stat(TRACEFS "/events", &st))
-		return 0;
-	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
-		return -errno;
-	return 0;
-}
-
-static int probes__keep_link(struct probes *p, struct bpf_link *link)
+static int probes__keep_link(struct probes *p, int fd)
 {
 	if (p->nr_links == p->cap_links) {
 		size_t cap = p->cap_links ? p->cap_links * 2 : 64;
-		struct bpf_link **links = realloc(p->links, cap * sizeof(*links));
+		int *fds = realloc(p->link_fds, cap * sizeof(*fds));
 
-		if (!links)
+		if (!fds)
 			return -ENOMEM;
-		p->links = links;
+		p->link_fds = fds;
 		p->cap_links = cap;
 	}
-	p->links[p->nr_links++] = link;
+	p->link_fds[p->nr_links++] = fd;
+	return 0;
+}
+
+/* Every program on a library site is attached through uprobe_multi links. */
+static int probes__set_uprobe_multi(struct tlspcap_bpf *skel)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.probe_send_enter,    skel->progs.probe_recv_enter,
+		skel->progs.probe_send_ex_enter, skel->progs.probe_recv_ex_enter,
+		skel->progs.probe_set_fd,        skel->progs.probe_set_fd_ptr,
+		skel->progs.probe_return_int,    skel->progs.probe_return_ssize,
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		err = bpf_program__set_expected_attach_type(
+			progs[i], (enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+		if (err)
+			return err;
+		/* attached per library below, never by the skeleton */
+		bpf_program__set_autoattach(progs[i], false);
+	}
 	return 0;
 }
 
@@ -91,9 +130,6 @@ struct probes *probes__open(const struct probes_config *cfg)
 	if (!p)
 		return NULL;
 	p->nr_cpus = libbpf_num_possible_cpus();
-	err = ensure_tracefs();
-	if (err)
-		goto cleanup;
 	p->skel = tlspcap_bpf__open();
 	if (!p->skel) {
 		err = -errno;
@@ -108,6 +144,8 @@ struct probes *probes__open(const struct probes_config *cfg)
 			sizeof(p->skel->rodata->comm_filter) - 1);
 	}
 	err = bpf_map__set_max_entries(p->skel->maps.events, cfg->ring_bytes);
+	if (!err)
+		err = probes__set_uprobe_multi(p->skel);
 	if (err)
 		goto cleanup;
 	err = tlspcap_bpf__load(p->skel);
@@ -124,15 +162,40 @@ cleanup:
 	return NULL;
 }
 
+static void *close_link(void *fd)
+{
+	close((int)(intptr_t)fd);
+	return NULL;
+}
+
+/*
+ * Each release waits for RCU grace periods; releasing all links from
+ * parallel threads lets them share those instead of queueing one by one.
+ */
+static void probes__release_links(struct probes *p)
+{
+	pthread_t *threads = calloc(p->nr_links, sizeof(*threads));
+	size_t i, started = 0;
+
+	for (i = 0; i < p->nr_links; i++) {
+		void *fd = (void *)(intptr_t)p->link_fds[i];
+
+		if (threads && !pthread_create(&threads[started], NULL, close_link, fd))
+			started++;
+		else
+			close_link(fd);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+}
+
 void probes__free(struct probes *p)
 {
-	size_t i;
-
 	if (!p)
 		return;
-	for (i = 0; i < p->nr_links; i++)
-		bpf_link__destroy(p->links[i]);
-	free(p->links);
+	probes__release_links(p);
+	free(p->link_fds);
 	tlspcap_bpf__destroy(p->skel);
 	free(p);
 }
@@ -146,45 +209,76 @@ int probes__trace_pid(struct probes *p, pid_t pid)
 				    BPF_ANY);
 }
 
-static int probes__attach_site(struct probes *p, const char *path, const char *function,
-			       struct bpf_program *prog, bool retprobe, uint32_t cookie)
+static int probes__attach_multi(struct probes *p, const char *path, struct bpf_program *prog,
+				bool retprobe, const uint64_t *offsets, const uint64_t *cookies,
+				uint32_t count)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = function, .retprobe = retprobe,
-		    .bpf_cookie = cookie);
-	struct bpf_link *link;
-	int err;
+	struct uprobe_multi_link_attr attr = {
+		.prog_fd = bpf_program__fd(prog),
+		.attach_type = UPROBE_MULTI_ATTACH_TYPE,
+		.path = (uintptr_t)path,
+		.offsets = (uintptr_t)offsets,
+		.cookies = (uintptr_t)cookies,
+		.cnt = count,
+		.uprobe_flags = retprobe ? UPROBE_MULTI_RETURN : 0,
+	};
+	int fd, err;
 
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &opts);
-	if (!link)
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
 		return -errno;
-	err = probes__keep_link(p, link);
+	err = probes__keep_link(p, fd);
 	if (err)
-		bpf_link__destroy(link);
+		close(fd);
 	return err;
+}
+
+/* One link per program: the library's sites that program serves. */
+static int probes__attach_program(struct probes *p, const struct tls_library *lib,
+				  struct bpf_program *prog, bool retprobe, uint32_t cookie)
+{
+	uint64_t offsets[TLS_LIBRARY_MAX_SITES], cookies[TLS_LIBRARY_MAX_SITES];
+	uint32_t count = 0;
+	size_t i;
+
+	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
+		struct role_programs progs = role_programs(p->skel, lib->type->sites[i].role);
+
+		if (!(lib->sites_found & (1u << i)) || (retprobe ? progs.ret : progs.entry) != prog)
+			continue;
+		offsets[count] = lib->site_offsets[i];
+		cookies[count] = cookie;
+		count++;
+	}
+	return count ? probes__attach_multi(p, lib->path, prog, retprobe, offsets, cookies, count)
+		     : 0;
 }
 
 int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index)
 {
+	struct bpf_program *entries[] = {
+		p->skel->progs.probe_send_enter,    p->skel->progs.probe_recv_enter,
+		p->skel->progs.probe_send_ex_enter, p->skel->progs.probe_recv_ex_enter,
+		p->skel->progs.probe_set_fd,        p->skel->progs.probe_set_fd_ptr,
+	};
+	struct bpf_program *returns[] = {
+		p->skel->progs.probe_return_int,
+		p->skel->progs.probe_return_ssize,
+	};
 	uint32_t cookie = index & TLSPCAP_COOKIE_LIBRARY_MASK;
-	int attached = 0, err = -ENOENT;
 	size_t i;
+	int err = 0;
 
+	if (!lib->sites_found)
+		return -ENOENT;
 	if (lib->type->plaintext_passthrough_check)
 		cookie |= TLSPCAP_COOKIE_PASSTHROUGH_CHECK;
-	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
-		const struct tls_probe_site *site = &lib->type->sites[i];
-		struct role_programs progs = role_programs(p->skel, site->role);
-
-		if (!(lib->sites_found & (1u << i)) || !progs.entry)
-			continue;
-		err = probes__attach_site(p, lib->path, site->symbol, progs.entry, false, cookie);
-		if (!err && progs.ret)
-			err = probes__attach_site(p, lib->path, site->symbol, progs.ret, true, cookie);
-		if (err)
-			return err;
-		attached++;
-	}
-	return attached ? attached : err;
+	/* Return probes first: an entry without its return would leave state behind. */
+	for (i = 0; !err && i < sizeof(returns) / sizeof(returns[0]); i++)
+		err = probes__attach_program(p, lib, returns[i], true, cookie);
+	for (i = 0; !err && i < sizeof(entries) / sizeof(entries[0]); i++)
+		err = probes__attach_program(p, lib, entries[i], false, cookie);
+	return err ? err : __builtin_popcount(lib->sites_found);
 }
 
 int probes__events_fd(const struct probes *p)

@@ -599,8 +599,18 @@ static int run_load(void)
 		fprintf(stderr, "tls_load: server process failed\n");
 		rc = 1;
 	}
-	if (!rc)
+	if (!rc) {
+		struct rusage self, children;
+
+		getrusage(RUSAGE_SELF, &self);
+		getrusage(RUSAGE_CHILDREN, &children);
+		printf("tls_load: cpu=%.2f\n",
+		       self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + self.ru_stime.tv_sec +
+			       self.ru_stime.tv_usec / 1e6 + children.ru_utime.tv_sec +
+			       children.ru_utime.tv_usec / 1e6 + children.ru_stime.tv_sec +
+			       children.ru_stime.tv_usec / 1e6);
 		write_manifest();
+	}
 	return rc;
 }
 

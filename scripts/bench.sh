@@ -87,6 +87,27 @@ fail() {
 
 now_ns() { date +%s%N; }
 
+# Busy CPU seconds of the whole machine so far (from /proc/stat).
+busy_s() { awk '/^cpu / {printf "%.2f", ($2 + $3 + $4 + $7 + $8) / 100}' /proc/stat; }
+
+# Other tracers: processes other than $1 with BPF/perf attachments (e.g. a colleague's
+# tlspcap in a test): they trace "none" too and wreck the comparison.
+foreign_tracers() {
+	bpftool perf show 2>/dev/null | awk -v me="${1:-0}" '$1 == "pid" && $2 != me {print $2}' | sort -u | tr '\n' ' '
+}
+
+# Waits up to 120 s for the machine to be free of other tracers; returns what is left.
+wait_quiet() {
+	local i f
+	for i in $(seq 240); do
+		f=$(foreign_tracers)
+		[ -z "$f" ] && return 0
+		[ "$i" = 1 ] && echo "  (waiting for other tracers to go: pids $f)" >&2
+		sleep 0.5
+	done
+	echo "$f"
+}
+
 # wait_for FILE PATTERN SECONDS: 0 once PATTERN is in FILE.
 wait_for() {
 	local deadline=$(($(date +%s) + $3))
@@ -121,7 +142,8 @@ run_load() {
 	case $1 in
 	rr) out=$("$LOAD" rr -c "$RR_CONNS" -d "$RR_SECONDS" -M "$2" -S "$SEED") ;;
 	bulk) out=$("$LOAD" bulk -c "$BULK_CONNS" -m "$BULK_MB" -M "$2" -S "$SEED") ;;
-	esac || { fail "tls_load $1 failed"; echo 0; return 1; }
+	esac || { echo 0; return 1; }
+	sed -n 's/^tls_load: cpu=\([0-9.]*\)/\1/p' <<<"$out" >"$WORK/load_cpu"
 	sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out"
 }
 
@@ -160,11 +182,15 @@ stop_tlspcap() {
 
 # One measurement: MODE CONFIG ROUND -> a row in $RESULTS.
 #   mode config round rate cpu_s hwm_kb ring_kb ready_ms lost_bytes dropped_bytes verify
+#   load_cpu_s other_cpu_s ("!" when other tracers were attached)
 measure() {
 	local mode=$1 config=$2 round=$3 manifest=$WORK/manifest.$1 cap=$WORK/capture.pcapng
 	local log=$WORK/$config.$mode.$round.log rate ring=0 lost=- dropped=- verify=- vline fp
 	CPU_S=- HWM_KB=- READY_MS=-
 	SEED=$((round * 16 + ${#config}))
+	local noisy= busy0 busy1 other
+	noisy=$(wait_quiet)
+	busy0=$(busy_s)
 	case $config in
 	none)
 		rate=$(run_load "$mode" "$manifest")
@@ -203,12 +229,20 @@ measure() {
 		fi
 		;;
 	esac
-	case ${rate:-0} in 0 | 0.0 | "") fail "$mode under $config: no result from tls_load" ;; esac
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$config" "$round" "${rate:-0}" \
-		"$CPU_S" "$HWM_KB" "$ring" "$READY_MS" "${lost:--}" "${dropped:--}" "$verify" >>"$RESULTS"
-	printf '  %-5s %-6s round %s  rate %12s %-5s  cpu %5ss  peak RSS %7s KiB (ring %6s)  ready %4s ms  lost %s (ring drops %s)  verify %s\n' \
+	case ${rate:-0} in 0 | 0.0 | "") fail "$mode under $config: tls_load failed" ;; esac
+	busy1=$(busy_s)
+	[ -z "$noisy" ] && noisy=$(foreign_tracers "${fp:-${TL_PID:-0}}")
+	# CPU used during the run by neither the load nor tlspcap (kernel threads included)
+	other=$(awk -v a="$busy0" -v b="$busy1" -v l="$(cat "$WORK/load_cpu" 2>/dev/null)" -v t="$CPU_S" \
+		'BEGIN {o = b - a - l - (t == "-" ? 0 : t); printf "%.2f", o < 0 ? 0 : o}')
+	[ -n "$noisy" ] && other="$other!"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$config" "$round" "${rate:-0}" \
+		"$CPU_S" "$HWM_KB" "$ring" "$READY_MS" "${lost:--}" "${dropped:--}" "$verify" \
+		"$(cat "$WORK/load_cpu" 2>/dev/null)" "$other" >>"$RESULTS"
+	printf '  %-5s %-6s round %s  rate %10s %-4s  load cpu %5ss  other cpu %5ss  tlspcap cpu %5ss  peak RSS %7s KiB (ring %6s)  ready %4s ms  lost %s (ring drops %s)  verify %s\n' \
 		"$mode" "$config" "$round" "${rate:-0}" "$([ "$mode" = rr ] && echo rt/s || echo MB/s)" \
-		"$CPU_S" "$HWM_KB" "$ring" "$READY_MS" "${lost:--}" "${dropped:--}" "$verify"
+		"$(cat "$WORK/load_cpu" 2>/dev/null)" "$other" "$CPU_S" "$HWM_KB" "$ring" "$READY_MS" "${lost:--}" "${dropped:--}" "$verify"
+	[ -n "$noisy" ] && echo "    ^ other tracers were attached (pids $noisy): this run is not comparable"
 }
 
 summary() {
@@ -227,6 +261,7 @@ summary() {
 		if ($8 != "-") ready[$2] = ready[$2] " " $8
 		if ($9 != "-") { lost[$2] += $9; drop[$2] += $10 }
 		if ($11 != "-") { vruns[$2]++; if ($11 == "OK") vok[$2]++ }
+		if ($4 + 0 > best[$2]) best[$2] = $4 + 0
 	}
 	END {
 		printf "\n%s: medians over rounds\n", mode
@@ -247,6 +282,9 @@ summary() {
 		f = median(rate["file"]); n = median(rate["null"])
 		printf "  ratios: floor/none %.3f | tlspcap(file)/floor %.3f, /none %.3f | tlspcap(null)/floor %.3f, /none %.3f\n",
 			none ? floor / none : 0, floor ? f / floor : 0, none ? f / none : 0, floor ? n / floor : 0, none ? n / none : 0
+		printf "  best-of-rounds: none %.1f floor %.1f file %.1f null %.1f -> file/floor %.3f, file/none %.3f, null/floor %.3f\n",
+			best["none"], best["floor"], best["file"], best["null"], best["floor"] ? best["file"] / best["floor"] : 0,
+			best["none"] ? best["file"] / best["none"] : 0, best["floor"] ? best["null"] / best["floor"] : 0
 	}' "$RESULTS"
 }
 

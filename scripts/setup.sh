@@ -11,6 +11,10 @@ PACKAGES=(
 	clang llvm bpftool libbpf-dev libelf-dev libpcap-dev libzstd-dev zlib1g-dev
 	libcmocka-dev make gcc pkg-config
 	tshark nginx curl openssl python3 procps iproute2
+	# Other TLS libraries (tests/e2e/test_lib_*.sh, samples/tls_peer_*.c): their peers
+	# and the development files of the sample peers.
+	gnutls-bin wget libnss3-tools nodejs
+	android-libboringssl-dev libwolfssl-dev libmbedtls-dev
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )

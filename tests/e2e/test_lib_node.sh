@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Node.js (nodesource build: OpenSSL 3.0 linked statically into /usr/bin/node, SSL_* in
-# .dynsym, memory BIOs: the socket syscalls happen outside SSL_write/SSL_read, so the
-# tool ties them by syscall order). An `https` client and an `https` server in two node
+# .dynsym; Debian's build: libssl.so.3. Memory BIOs either way: the socket syscalls
+# happen outside SSL_write/SSL_read, so the tool ties them by syscall order). An `https` client and an `https` server in two node
 # processes: a POST (300 kB body) and two GETs (500 kB, 1 MB), bodies byte-exact both
-# ways, both PIDs with Role and an OpenSSL Library in /usr/bin/node; no expert warnings.
+# ways, both PIDs with Role and the OpenSSL Library node uses; no expert warnings.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
@@ -11,6 +11,15 @@ need_tools node:nodejs
 e2e_cert
 pick_port
 P=$PORT
+# Which OpenSSL: Debian's own nodejs links libssl.so.3 (through libnode), the
+# nodesource build has it inside the executable.
+NODE=$(readlink -f "$(command -v node)")
+if ldd "$NODE" 2>/dev/null | grep -q 'libssl\.so\.3'; then
+	LIBRE='^OpenSSL 3.*libssl\.so\.3'
+else
+	LIBRE="OpenSSL.*\\($NODE\\)"
+fi
+log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl): expecting Library /$LIBRE/"
 pattern_file req.bin 300000 0x5a
 pattern_file resp.bin 500000 0x00
 pattern_file big.bin 1000000 0x00
@@ -89,11 +98,11 @@ log "summary: $(grep -E '^tlspcap: TLS calls' "$CAPTURE_LOG")"
 log "streams: $(streams_summary "$F")"
 assert_one_stream_per_connection "$F" "$P"
 
-assert_pid_view "$F" "$CLI" client 'OpenSSL.*/usr/bin/node' 3
+assert_pid_view "$F" "$CLI" client "$LIBRE" 3
 for s in $PID_STREAMS; do
 	assert_http_stream "$F" "$s"
 done
-assert_pid_view "$F" "$SRV" server 'OpenSSL.*/usr/bin/node' 3
+assert_pid_view "$F" "$SRV" server "$LIBRE" 3
 log "node's comment: $(pid_field "$F" "$CLI" Socket | cut -f2 | sort | uniq -c | tr '\n' ';')"
 
 reqs=$(tfields "$F" "http.request && tcp.port==$P" http.request.method http.request.uri | sort | uniq -c)
