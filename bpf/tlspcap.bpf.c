@@ -680,14 +680,14 @@ int BPF_PROG(probe_process_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
-static __always_inline void emit_exec(void)
+static __always_inline void emit_process_event(__u32 type)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct tlspcap_record rec = {};
 
 	if (!should_trace(pid_tgid >> 32))
 		return;
-	fill_header(&rec, TLSPCAP_RECORD_EXEC, pid_tgid, -1, 0);
+	fill_header(&rec, type, pid_tgid, -1, 0);
 	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), 0))
 		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
 }
@@ -696,7 +696,7 @@ static __always_inline void emit_exec(void)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(probe_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-	emit_exec();
+	emit_process_event(TLSPCAP_RECORD_EXEC);
 	return 0;
 }
 
@@ -733,7 +733,7 @@ int BPF_PROG(probe_sys_enter, struct pt_regs *regs, long id)
 		if ((PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC) &&
 		    !(PT_REGS_PARM4_CORE_SYSCALL(regs) & MAP_ANONYMOUS) &&
 		    (long)PT_REGS_PARM5_CORE_SYSCALL(regs) >= 0)
-			emit_exec();
+			emit_process_event(TLSPCAP_RECORD_MAP);
 		break;
 	}
 	return 0;

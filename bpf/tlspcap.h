@@ -22,7 +22,8 @@ enum tlspcap_record_type {
 	TLSPCAP_RECORD_SOCKET = 2, /* a connection was tied to a socket: its 5-tuple */
 	TLSPCAP_RECORD_CLOSE = 3,  /* the socket's fd was closed */
 	TLSPCAP_RECORD_EXIT = 4,   /* a traced process exited */
-	TLSPCAP_RECORD_EXEC = 5,   /* a process executed or mapped code: look for new libraries */
+	TLSPCAP_RECORD_EXEC = 5,   /* a process executed a program: describe it, look for libraries */
+	TLSPCAP_RECORD_MAP = 6,    /* a process mapped code from a file: look for new libraries */
 };
 
 /* The uprobe attach cookie: the library's index in user space, plus flags. */

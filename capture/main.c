@@ -57,6 +57,7 @@ struct capture {
 	int child_status;
 	bool child_exited;
 	int write_error;
+	bool usage_error;
 	uint64_t start_ns;
 };
 
@@ -146,8 +147,10 @@ static int capture__find_libraries(struct capture *cap)
 
 	err = library_tracker__scan(cap->libraries, cap->opts.nr_pids ? cap->opts.pids : NULL,
 				    cap->opts.nr_pids);
-	for (i = 0; !err && i < cap->opts.nr_libs; i++)
+	for (i = 0; !err && i < cap->opts.nr_libs; i++) {
 		err = library_tracker__add_path(cap->libraries, cap->opts.libs[i]);
+		cap->usage_error = err != 0; /* a --lib that is no TLS library is bad input */
+	}
 	if (!err && cap->probes && !library_tracker__attached(cap->libraries)) {
 		fprintf(stderr, "tlspcap: no TLS library could be probed (see tlspcap --list)\n");
 		err = -ENOENT;
@@ -161,6 +164,7 @@ static int capture__start_file(struct capture *cap)
 	struct pcapng_writer_opts wopts = { .flush_each_block = cap->out == stdout };
 	struct utsname uts;
 	char os[256] = "";
+	int err;
 
 	if (!uname(&uts))
 		snprintf(os, sizeof(os), "%s %s %s", uts.sysname, uts.release, uts.machine);
@@ -174,6 +178,10 @@ static int capture__start_file(struct capture *cap)
 		"endpoints are in each stream's first packet comment");
 	if (cap->interface_id < 0)
 		return cap->interface_id;
+	/* A full disk or a closed pipe should stop us before "capturing", not after. */
+	err = pcapng_writer__flush(cap->writer);
+	if (err)
+		return err;
 	cap->streams = tcp_stream_table__new(cap->writer, (uint32_t)cap->interface_id);
 	return cap->streams ? 0 : -errno;
 }
@@ -185,6 +193,12 @@ static int handle_record(void *ctx, void *data, size_t size)
 	int err;
 
 	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_EXEC) {
+		/* Read /proc now: short-lived processes are gone by the time their streams open. */
+		process_cache__refresh(cap->processes, hdr->tgid);
+		library_tracker__note_exec(cap->libraries, hdr->tgid, hdr->timestamp_ns);
+		return 0;
+	}
+	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_MAP) {
 		library_tracker__note_exec(cap->libraries, hdr->tgid, hdr->timestamp_ns);
 		return 0;
 	}
@@ -401,7 +415,7 @@ static int list_libraries(const struct options *opts)
 	if (!err)
 		err = library_tracker__print(cap.libraries, stdout);
 	library_tracker__free(cap.libraries);
-	return err == -ENOENT ? EXIT_USAGE : err ? 1 : 0;
+	return cap.usage_error ? EXIT_USAGE : err ? 1 : 0;
 }
 
 /* The exit status of `tlspcap -- COMMAND` is the command's. */
@@ -461,6 +475,8 @@ cleanup:
 			kill(cap.child, SIGKILL);
 		status = err ? 1 : capture__command_status(&cap);
 	}
+	if (cap.usage_error)
+		status = EXIT_USAGE;
 	capture__cleanup(&cap);
 	return status;
 }

@@ -12,11 +12,14 @@
 
 struct process_entry {
 	struct process_info info;
-	struct process_entry *next;
+	struct process_entry *next;               /* in its bucket */
+	struct process_entry *older, *newer;      /* by insertion, for eviction */
 };
 
 struct process_cache {
 	struct process_entry *buckets[PROCESS_BUCKETS];
+	struct process_entry *oldest, *newest;
+	size_t count;
 };
 
 struct process_cache *process_cache__new(void)
@@ -26,17 +29,13 @@ struct process_cache *process_cache__new(void)
 
 void process_cache__free(struct process_cache *cache)
 {
-	size_t i;
+	struct process_entry *e, *newer;
 
 	if (!cache)
 		return;
-	for (i = 0; i < PROCESS_BUCKETS; i++) {
-		struct process_entry *e = cache->buckets[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			free(e);
-		}
+	for (e = cache->oldest; e; e = newer) {
+		newer = e->newer;
+		free(e);
 	}
 	free(cache);
 }
@@ -101,15 +100,46 @@ static void read_info(struct process_info *info, const char *comm_hint)
 	info->root[n > 0 ? n : 0] = '\0';
 }
 
+static void process_cache__remove(struct process_cache *cache, struct process_entry *e)
+{
+	struct process_entry **link = &cache->buckets[(unsigned int)e->info.pid % PROCESS_BUCKETS];
+
+	for (; *link; link = &(*link)->next) {
+		if (*link == e) {
+			*link = e->next;
+			break;
+		}
+	}
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		cache->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		cache->newest = e->older;
+	cache->count--;
+	free(e);
+}
+
+static struct process_entry *process_cache__find(struct process_cache *cache, pid_t pid)
+{
+	struct process_entry *e = cache->buckets[(unsigned int)pid % PROCESS_BUCKETS];
+
+	for (; e; e = e->next)
+		if (e->info.pid == pid)
+			return e;
+	return NULL;
+}
+
 const struct process_info *process_cache__get(struct process_cache *cache, pid_t pid,
 					      const char *comm_hint)
 {
 	struct process_entry **bucket = &cache->buckets[(unsigned int)pid % PROCESS_BUCKETS];
-	struct process_entry *e;
+	struct process_entry *e = process_cache__find(cache, pid);
 
-	for (e = *bucket; e; e = e->next)
-		if (e->info.pid == pid)
-			return &e->info;
+	if (e)
+		return &e->info;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -117,20 +147,27 @@ const struct process_info *process_cache__get(struct process_cache *cache, pid_t
 	read_info(&e->info, comm_hint);
 	e->next = *bucket;
 	*bucket = e;
+	e->older = cache->newest;
+	if (cache->newest)
+		cache->newest->newer = e;
+	else
+		cache->oldest = e;
+	cache->newest = e;
+	if (++cache->count > PROCESS_CACHE_MAX)
+		process_cache__remove(cache, cache->oldest);
 	return &e->info;
 }
 
 void process_cache__forget(struct process_cache *cache, pid_t pid)
 {
-	struct process_entry **link = &cache->buckets[(unsigned int)pid % PROCESS_BUCKETS];
+	struct process_entry *e = process_cache__find(cache, pid);
 
-	for (; *link; link = &(*link)->next) {
-		struct process_entry *e = *link;
+	if (e)
+		process_cache__remove(cache, e);
+}
 
-		if (e->info.pid == pid) {
-			*link = e->next;
-			free(e);
-			return;
-		}
-	}
+void process_cache__refresh(struct process_cache *cache, pid_t pid)
+{
+	process_cache__forget(cache, pid);
+	process_cache__get(cache, pid, NULL);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the stream comments say about a process, read from /proc once per
- * process and cached until it exits.
+ * process (at exec when possible: short-lived ones are gone by the time
+ * their streams are written) and cached until it exits.  The cache holds the
+ * most recent PROCESS_CACHE_MAX processes; older ones are read again.
  */
 #ifndef TLSPCAP_PROCESS_H
 #define TLSPCAP_PROCESS_H
@@ -10,6 +12,7 @@
 #include <sys/types.h>
 
 #define PROCESS_ARGS_MAX 512
+#define PROCESS_CACHE_MAX 4096
 
 struct process_info {
 	pid_t pid;
@@ -28,6 +31,8 @@ void process_cache__free(struct process_cache *cache);
 /* Reads /proc/PID on first use; @comm_hint names a process already gone. */
 const struct process_info *process_cache__get(struct process_cache *cache, pid_t pid,
 					      const char *comm_hint);
+/* Reads /proc/PID again (the process executed a new program). */
+void process_cache__refresh(struct process_cache *cache, pid_t pid);
 void process_cache__forget(struct process_cache *cache, pid_t pid);
 
 #endif /* TLSPCAP_PROCESS_H */

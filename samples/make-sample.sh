@@ -10,11 +10,12 @@ OUT=$(realpath -m "${1:-$REPO/samples/curl-nginx.pcapng}")
 
 e2e_init
 pick_port
-start_nginx "$PORT,http2"
+HP=$PORT # start_nginx picks more ports
+start_nginx "$HP,http2"
 echo "Hello from nginx, over TLS, recorded in plaintext by tlspcap." >"$NGINX_ROOT/index.html"
 
 start_capture "$OUT.tmp"
-url=https://localhost:$PORT
+url=https://127.0.0.1:$HP
 curl -sS --http1.1 --cacert "$CERT" "$url/index.html" >/dev/null
 curl -sS --http1.1 --cacert "$CERT" -H 'Content-Type: application/json' \
 	--data '{"question": "who sent this?", "answer": "see the packet comments"}' "$url/echo" >/dev/null

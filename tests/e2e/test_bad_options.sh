@@ -23,5 +23,14 @@ expect_usage_error '/nonexistent/dir/x' -w /nonexistent/dir/x
 expect_usage_error 'bogus|unrecognized|unknown|invalid' -w x.pcapng --bogus
 expect_usage_error '-w|output|usage' -p 1
 expect_usage_error 'abc|count|-c' -w x.pcapng -c abc
+expect_usage_error 'no TLS functions' -w x.pcapng --lib /bin/true
 [ ! -e /nonexistent/dir/x ] || fail "/nonexistent/dir/x exists"
+
+# A full disk is no usage error, but it is reported before capturing starts.
+rc=0
+timeout -k 5 20 "$TLSPCAP" -w /dev/full -- true >stdout.txt 2>stderr.txt </dev/null || rc=$?
+[ "$rc" -ne 0 ] || fail "tlspcap -w /dev/full: exit status 0"
+grep -q 'No space left on device' stderr.txt || fail "tlspcap -w /dev/full: no ENOSPC message: $(cat stderr.txt)"
+! grep -qE '^tlspcap: capturing' stderr.txt || fail "tlspcap -w /dev/full: started capturing"
+ok "tlspcap -w /dev/full -> exit $rc: $(tail -n 1 stderr.txt)"
 log "PASS"
