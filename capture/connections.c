@@ -36,6 +36,8 @@ struct shared_stream {
 	struct tcp_stream *tcp;
 	unsigned int views;
 	uint64_t end_offset[2]; /* by tcp_stream_dir, as far as any view saw */
+	/* Views that joined after the SYN was written: described on the FIN. */
+	char *late_comments;
 };
 
 /* One view of a connection: a TLS context of one process tied to one socket. */
@@ -156,8 +158,10 @@ void connection_table__free(struct connection_table *t)
 	for (c = t->all; c; c = next) {
 		next = c->all_next;
 		connection__free_queue(c);
-		if (c->stream && --c->stream->views == 0)
+		if (c->stream && --c->stream->views == 0) {
+			free(c->stream->late_comments);
 			free(c->stream);
+		}
 		free(c);
 	}
 	free(t);
@@ -409,6 +413,8 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 				      uint64_t timestamp_ns, const char *why, bool now)
 {
 	struct shared_stream *s;
+	const char *comment;
+	char *both = NULL;
 	int err = 0, ret, dir;
 
 	if (c->state == CONNECTION_WAITING) {
@@ -442,10 +448,15 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 		if (s->end_offset[dir] > next)
 			err = tcp_stream__mark_lost(s->tcp, dir, next, s->end_offset[dir] - next);
 	}
-	ret = tcp_stream__close(s->tcp, clock_offset__to_realtime(t->cfg.clock, timestamp_ns), why);
+	comment = s->late_comments ? s->late_comments : why;
+	if (s->late_comments && why && asprintf(&both, "%s\n\n%s", why, s->late_comments) >= 0)
+		comment = both;
+	ret = tcp_stream__close(s->tcp, clock_offset__to_realtime(t->cfg.clock, timestamp_ns), comment);
 	if (!err)
 		err = ret;
 	t->stats.open_now--;
+	free(both);
+	free(s->late_comments);
 	free(s);
 	return err;
 }
@@ -487,6 +498,22 @@ static int connection_table__maybe_open(struct connection_table *t, struct conne
 	return connection_table__open_waiting(t, c);
 }
 
+static int shared_stream__add_late_view(struct shared_stream *s, struct connection_table *t,
+					const struct connection *c)
+{
+	static const char intro[] = "tlspcap: this endpoint's records came after the SYN was written:\n";
+	size_t used = s->late_comments ? strlen(s->late_comments) : 0;
+	char description[COMMENT_MAX], *grown;
+
+	connection__describe(t, c, description, sizeof(description));
+	grown = realloc(s->late_comments, used + sizeof(intro) + strlen(description) + 2);
+	if (!grown)
+		return -ENOMEM;
+	sprintf(grown + used, "%s%s%s", used ? "\n\n" : "", intro, description);
+	s->late_comments = grown;
+	return 0;
+}
+
 /* The other view of the same TCP connection, traced in this or another process. */
 static struct connection *connection_table__find_peer(struct connection_table *t,
 						      const struct connection *c)
@@ -506,6 +533,7 @@ static int connection_table__handle_socket(struct connection_table *t,
 	struct connection *c = connection_table__find_or_add(t, &rec->hdr, rec->library);
 	struct connection *peer;
 	size_t bucket;
+	int err;
 
 	if (!c)
 		return -ENOMEM;
@@ -542,7 +570,8 @@ static int connection_table__handle_socket(struct connection_table *t,
 			c->stream->views++;
 			c->state = CONNECTION_OPEN;
 			t->stats.merged++;
-			return connection__flush_queue(t, c);
+			err = shared_stream__add_late_view(c->stream, t, c);
+			return err ? err : connection__flush_queue(t, c);
 		}
 	}
 	return connection_table__maybe_open(t, c);

@@ -295,9 +295,9 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 	fprintf(stderr,
 		"tlspcap: %" PRIu64 " connections (%" PRIu64 " seen from both ends, %" PRIu64
 		" unattributed, %" PRIu64 " joined mid-connection), %" PRIu64 " records, %" PRIu64
-		" bytes, %" PRIu64 " bytes lost\n",
+		" bytes captured, %" PRIu64 " bytes in streams, %" PRIu64 " bytes lost\n",
 		st->connections, st->merged, st->unattributed, st->joined, st->data_records,
-		st->captured_bytes, sc->lost_bytes);
+		st->captured_bytes, sc->payload_bytes, sc->lost_bytes);
 	fprintf(stderr,
 		"tlspcap: lost: %" PRIu64 " records (%" PRIu64 " bytes) dropped by a full ring buffer, "
 		"%" PRIu64 " unreadable buffers, %" PRIu64 " malformed records; %" PRIu64
