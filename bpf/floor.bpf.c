@@ -43,20 +43,10 @@ int floor_tls_return(struct pt_regs *ctx) { return 0; }
 SEC("uretprobe")
 int floor_tls_return_ssize(struct pt_regs *ctx) { return 0; }
 
-#define FLOOR_SYSCALL_HOOK(name)                                        \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                     \
-	int floor_sys_enter_##name(void *ctx) { return 0; }
-
-FLOOR_SYSCALL_HOOK(write)
-FLOOR_SYSCALL_HOOK(writev)
-FLOOR_SYSCALL_HOOK(sendto)
-FLOOR_SYSCALL_HOOK(sendmsg)
-FLOOR_SYSCALL_HOOK(read)
-FLOOR_SYSCALL_HOOK(readv)
-FLOOR_SYSCALL_HOOK(recvfrom)
-FLOOR_SYSCALL_HOOK(recvmsg)
-FLOOR_SYSCALL_HOOK(close)
-FLOOR_SYSCALL_HOOK(mmap)
+/* tlspcap's probe_sys_enter: one raw tracepoint on every syscall entry (it
+ * replaced the per-syscall tracepoints in 4d9f6a4^). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(floor_sys_enter, struct pt_regs *regs, long id) { return 0; }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(floor_process_exit, struct task_struct *task) { return 0; }

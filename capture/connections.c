@@ -299,14 +299,30 @@ static int connection__write_data(struct connection_table *t, struct connection 
 				 rec->data, rec->data_len, rec->len, ts, NULL);
 }
 
-static int connection__flush_queue(struct connection_table *t, struct connection *c)
+static uint64_t queued_timestamp(const struct queued_record *q)
 {
-	struct queued_record *q;
+	return ((const struct tlspcap_data_record *)q->data)->hdr.timestamp_ns;
+}
+
+/* Writes the queued records of @a and of @b (may be NULL) in time order. */
+static int connection__flush_queues(struct connection_table *t, struct connection *a,
+				    struct connection *b)
+{
+	struct queued_record *qa = a->queue, *qb = b ? b->queue : NULL;
 	int err = 0;
 
-	for (q = c->queue; q && !err; q = q->next)
-		err = connection__write_data(t, c, (const struct tlspcap_data_record *)q->data);
-	connection__free_queue(c);
+	while ((qa || qb) && !err) {
+		if (qa && (!qb || queued_timestamp(qa) <= queued_timestamp(qb))) {
+			err = connection__write_data(t, a, (const struct tlspcap_data_record *)qa->data);
+			qa = qa->next;
+		} else {
+			err = connection__write_data(t, b, (const struct tlspcap_data_record *)qb->data);
+			qb = qb->next;
+		}
+	}
+	connection__free_queue(a);
+	if (b)
+		connection__free_queue(b);
 	return err;
 }
 
@@ -392,15 +408,12 @@ static int connection_table__open(struct connection_table *t, struct connection 
 	stream->views = server ? 2 : 1;
 	client->stream = stream;
 	client->state = CONNECTION_OPEN;
-	err = connection__flush_queue(t, client);
 	if (server) {
 		t->stats.merged++;
 		server->stream = stream;
 		server->state = CONNECTION_OPEN;
-		if (!err)
-			err = connection__flush_queue(t, server);
 	}
-	return err;
+	return connection__flush_queues(t, client, server);
 }
 
 /*
@@ -412,6 +425,7 @@ static int connection_table__open(struct connection_table *t, struct connection 
 static int connection_table__end_view(struct connection_table *t, struct connection *c,
 				      uint64_t timestamp_ns, const char *why, bool now)
 {
+	struct connection *peer;
 	struct shared_stream *s;
 	const char *comment;
 	char *both = NULL;
@@ -425,7 +439,12 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 			snprintf(c->end_why, sizeof(c->end_why), "%s", why ? why : "");
 			return 0;
 		}
+		peer = c->peer;
 		err = connection_table__open(t, c); /* with its peer view, if any */
+		/* ...which may have closed while waiting too */
+		if (!err && peer && peer->ended)
+			err = connection_table__end_view(t, peer, peer->end_ns,
+							 *peer->end_why ? peer->end_why : NULL, true);
 		if (err)
 			return err;
 	}
@@ -571,7 +590,7 @@ static int connection_table__handle_socket(struct connection_table *t,
 			c->state = CONNECTION_OPEN;
 			t->stats.merged++;
 			err = shared_stream__add_late_view(c->stream, t, c);
-			return err ? err : connection__flush_queue(t, c);
+			return err ? err : connection__flush_queues(t, c, NULL);
 		}
 	}
 	return connection_table__maybe_open(t, c);
@@ -624,6 +643,9 @@ static int connection_table__handle_exit(struct connection_table *t, const struc
 		next = c->all_next;
 		if (c->tgid != (pid_t)rec->tgid || c->ended)
 			continue;
+		/* ending @c may end (free) its ended peer view: step past it */
+		if (next && next == c->peer && next->ended)
+			next = next->all_next;
 		ret = connection_table__end_view(t, c, rec->timestamp_ns, why, false);
 		if (!err)
 			err = ret;

@@ -168,6 +168,11 @@ void process_cache__forget(struct process_cache *cache, pid_t pid)
 
 void process_cache__refresh(struct process_cache *cache, pid_t pid)
 {
+	const struct process_info *info;
+
 	process_cache__forget(cache, pid);
-	process_cache__get(cache, pid, NULL);
+	info = process_cache__get(cache, pid, NULL);
+	/* Already gone: let a later reader name it from what its records say. */
+	if (info && info->gone)
+		process_cache__forget(cache, pid);
 }

@@ -339,10 +339,7 @@ static void test_free_null(void **state)
 	process_cache__free(cache); /* with entries */
 }
 
-#ifdef TLSPCAP_KNOWN_BUGS
 /*
- * KNOWN BUG (not registered by default: build with
- * CFLAGS="-g -O2 -DTLSPCAP_KNOWN_BUGS" to run it).
  * An exec record read after its process already exited: refresh caches it
  * as gone with comm "?", and the comm hint of the socket record, given to
  * the next get, is ignored: the stream comment says "Cmd: ?".
@@ -357,7 +354,6 @@ static void test_refresh_gone_keeps_hint(void **state)
 	assert_true(p->gone);
 	assert_string_equal(p->comm, "curl");
 }
-#endif
 
 int main(int argc, char **argv)
 {
@@ -370,9 +366,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test(test_free_null),
-#ifdef TLSPCAP_KNOWN_BUGS
 		cmocka_unit_test_setup_teardown(test_refresh_gone_keeps_hint, setup, teardown),
-#endif
 	};
 	size_t len = 0;
 	int i;
