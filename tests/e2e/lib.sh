@@ -181,11 +181,17 @@ port_busy() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 
 # pick_port: a free port in 20000-29999 (below the ephemeral range, not a TLS port
 # tshark knows) in $PORT.
+_E2E_PORTS_GIVEN=" "
 pick_port() {
 	local i
 	for ((i = 0; i < 200; i++)); do
 		PORT=$((20000 + RANDOM % 10000))
-		port_busy "$PORT" || return 0
+		# a port handed out earlier may not be bound yet: never give it twice
+		[[ $_E2E_PORTS_GIVEN == *" $PORT "* ]] && continue
+		if ! port_busy "$PORT"; then
+			_E2E_PORTS_GIVEN+="$PORT "
+			return 0
+		fi
 	done
 	fail "no free port found"
 }
