@@ -457,28 +457,38 @@ static int symbols__read(struct symbols *syms, struct elf_file *ef)
 	return err;
 }
 
+/* Initialises @syms and reads them from the ELF file at @path; on error nothing is left to free. */
+static int symbols__load(struct symbols *syms, const char *path)
+{
+	struct elf_file ef;
+	int err;
+
+	err = symbols__init(syms);
+	if (err)
+		return err;
+	err = elf_file__open(&ef, path);
+	if (!err) {
+		err = symbols__read(syms, &ef);
+		elf_file__close(&ef);
+	}
+	if (err)
+		symbols__free(syms);
+	return err;
+}
+
 int tls_library__read_functions(struct tls_library *lib)
 {
 	struct symbols syms;
-	struct elf_file ef;
 	int err;
 
 	if (!lib->type)
 		return -EINVAL;
-	err = symbols__init(&syms);
+	err = symbols__load(&syms, lib->path);
 	if (err)
 		return err;
-	err = elf_file__open(&ef, lib->path);
-	if (err)
-		goto cleanup;
-	err = symbols__read(&syms, &ef);
-	if (!err)
-		symbols__sites(&syms, lib);
-	elf_file__close(&ef);
-
-cleanup:
+	symbols__sites(&syms, lib);
 	symbols__free(&syms);
-	return err;
+	return 0;
 }
 
 static void copy_text(char *buf, size_t sz, const char *text, size_t len)
@@ -887,23 +897,14 @@ static int scan__stat(struct scan *s, const char *path, struct stat *st)
 static int tls_library__identify(struct tls_library *lib)
 {
 	struct symbols syms;
-	struct elf_file ef;
 	int err;
 
-	err = symbols__init(&syms);
+	err = symbols__load(&syms, lib->path);
 	if (err)
 		return err;
-	err = elf_file__open(&ef, lib->path);
-	if (err)
-		goto cleanup;
-	err = symbols__read(&syms, &ef);
-	elf_file__close(&ef);
-	if (!err)
-		tls_library__classify(lib, &syms);
-
-cleanup:
+	tls_library__classify(lib, &syms);
 	symbols__free(&syms);
-	return err;
+	return 0;
 }
 
 /*
@@ -1172,9 +1173,52 @@ cleanup:
 	return err;
 }
 
-static int scan__processes(struct scan *s, const pid_t *pids, size_t nr_pids, pid_t skip_pid)
+/*
+ * Calls fn(s, dir_path, name, arg) for each entry of dir (opened from dir_path)
+ * up to the first error, then closes dir.  Returns 0, or that error (-errno).
+ */
+static int scan__each_entry(struct scan *s, DIR *dir, const char *dir_path,
+			    int (*fn)(struct scan *s, const char *dir_path, const char *name,
+				      const void *arg),
+			    const void *arg)
 {
 	struct dirent *de;
+	int err = 0;
+
+	while (!err) {
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			err = -errno;
+			break;
+		}
+		err = fn(s, dir_path, de->d_name, arg);
+	}
+	closedir(dir);
+	return err;
+}
+
+/* One /proc entry: a process unless it is not a pid or is *skip_pid (arg). */
+static int scan__proc_entry(struct scan *s, const char *dir_path, const char *name,
+			    const void *arg)
+{
+	pid_t skip_pid = *(const pid_t *)arg;
+	char *end;
+	long pid;
+	int err;
+
+	pid = strtol(name, &end, 10);
+	if (*end || end == name || pid <= 0 || pid == skip_pid)
+		return 0;
+	err = scan__process(s, pid);
+	/* unlike a pid asked for, one we may not read is no reason to fail */
+	if (err == -EACCES || err == -EPERM)
+		err = 0;
+	return err;
+}
+
+static int scan__processes(struct scan *s, const pid_t *pids, size_t nr_pids, pid_t skip_pid)
+{
 	DIR *dir;
 	size_t i;
 	int err = 0;
@@ -1189,28 +1233,7 @@ static int scan__processes(struct scan *s, const pid_t *pids, size_t nr_pids, pi
 	dir = opendir("/proc");
 	if (!dir)
 		return -errno;
-	for (;;) {
-		char *end;
-		long pid;
-
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			err = -errno;
-			break;
-		}
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || end == de->d_name || pid <= 0 || pid == skip_pid)
-			continue;
-		err = scan__process(s, pid);
-		/* unlike a pid asked for, one we may not read is no reason to fail */
-		if (err == -EACCES || err == -EPERM)
-			err = 0;
-		if (err)
-			break;
-	}
-	closedir(dir);
-	return err;
+	return scan__each_entry(s, dir, "/proc", scan__proc_entry, &skip_pid);
 }
 
 static bool dir_name_wanted(const char *name)
@@ -1224,44 +1247,33 @@ static bool dir_name_wanted(const char *name)
 	return false;
 }
 
-static int scan__directory(struct scan *s, const char *dir_path)
+/* One entry of a library directory: a library when its name is wanted. */
+static int scan__directory_entry(struct scan *s, const char *dir_path, const char *name,
+				 const void *arg)
 {
 	char path[PATH_MAX], real[PATH_MAX];
-	struct dirent *de;
 	ssize_t idx;
-	DIR *dir;
-	int err = 0;
+	int err;
 
-	dir = opendir(dir_path);
+	if (!dir_name_wanted(name))
+		return 0;
+	err = path_printf(path, sizeof(path), "%s/%s", dir_path, name);
+	if (err)
+		return err;
+	/* libssl.so -> libssl.so.3: one inode, named by its real path */
+	if (!realpath(path, real))
+		return errno == ENOMEM ? -ENOMEM : 0; /* else a dangling symlink or loop */
+	err = scan__resolve(s, real, NULL, &idx);
+	return err == -ENOENT ? 0 : err;
+}
+
+static int scan__directory(struct scan *s, const char *dir_path)
+{
+	DIR *dir = opendir(dir_path);
+
 	if (!dir)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	for (;;) {
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			err = -errno;
-			break;
-		}
-		if (!dir_name_wanted(de->d_name))
-			continue;
-		err = path_printf(path, sizeof(path), "%s/%s", dir_path, de->d_name);
-		if (err)
-			break;
-		/* libssl.so -> libssl.so.3: one inode, named by its real path */
-		if (!realpath(path, real)) {
-			if (errno != ENOMEM)
-				continue;	/* dangling symlink or loop */
-			err = -ENOMEM;
-			break;
-		}
-		err = scan__resolve(s, real, NULL, &idx);
-		if (err == -ENOENT)
-			err = 0;
-		if (err)
-			break;
-	}
-	closedir(dir);
-	return err;
+	return scan__each_entry(s, dir, dir_path, scan__directory_entry, NULL);
 }
 
 static int scan__directories(struct scan *s)

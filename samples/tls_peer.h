@@ -30,6 +30,7 @@
 #define TLS_PEER_LIFETIME 60
 #define TLS_PEER_SEED_REQUEST 0x5a
 #define TLS_PEER_SEED_RESPONSE 0x00
+#define TLS_PEER_IO_MAX 65536 /* the most one ops->write or ops->read call is given */
 
 struct tls_peer_conn; /* one TLS connection, defined by each library file */
 
@@ -43,9 +44,9 @@ struct tls_peer_ops {
 	int (*client_setup)(const char *cafile);
 	/* Connect to HOST:PORT, complete the handshake verifying HOST; NULL on failure. */
 	struct tls_peer_conn *(*client_connect)(const char *host, const char *port);
-	/* Write all of buf: 0, or -1 on error. */
-	int (*write_all)(struct tls_peer_conn *c, const void *buf, size_t len);
-	/* Read up to len bytes: > 0, 0 at the end of the stream, -1 on error. */
+	/* Write some of buf (len is at most TLS_PEER_IO_MAX): > 0 bytes written, -1 on error. */
+	long (*write)(struct tls_peer_conn *c, const void *buf, size_t len);
+	/* Read up to len (at most TLS_PEER_IO_MAX) bytes: > 0, 0 at the end of the stream, -1 on error. */
 	long (*read)(struct tls_peer_conn *c, void *buf, size_t len);
 	/* The connection's socket fd (for TLS_PEER_RECORD). */
 	int (*fd)(struct tls_peer_conn *c);
@@ -71,5 +72,26 @@ int tls_peer_connect(const char *host, const char *port); /* connected fd, -1 on
 int tls_peer_is_ip_literal(const char *host);
 
 int tls_peer_main(const struct tls_peer_ops *ops, int argc, char **argv);
+
+/* The ops table and main() of a library file whose static functions have the usual
+ * names: server_setup, server_accept, client_setup, client_connect, conn_write,
+ * conn_read, conn_fd, conn_close and teardown. */
+#define TLS_PEER_MAIN(library)                                   \
+	static const struct tls_peer_ops ops = {                 \
+		.name = library,                                 \
+		.server_setup = server_setup,                    \
+		.server_accept = server_accept,                  \
+		.client_setup = client_setup,                    \
+		.client_connect = client_connect,                \
+		.write = conn_write,                             \
+		.read = conn_read,                               \
+		.fd = conn_fd,                                   \
+		.close = conn_close,                             \
+		.teardown = teardown,                            \
+	};                                                       \
+	int main(int argc, char **argv)                          \
+	{                                                        \
+		return tls_peer_main(&ops, argc, argv);          \
+	}
 
 #endif

@@ -214,23 +214,17 @@ err:
 	return NULL;
 }
 
-static int write_all(struct tls_peer_conn *c, const void *buf, size_t len)
+static long conn_write(struct tls_peer_conn *c, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
 	int n;
 
-	while (len > 0) {
-		n = mbedtls_ssl_write(&c->ssl, p, len);
-		if (want_more(n))
-			continue;
-		if (n <= 0) {
-			log_error("mbedtls_ssl_write", n);
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	do
+		n = mbedtls_ssl_write(&c->ssl, buf, len);
+	while (want_more(n));
+	if (n > 0)
+		return n;
+	log_error("mbedtls_ssl_write", n);
+	return -1;
 }
 
 static long conn_read(struct tls_peer_conn *c, void *buf, size_t len)
@@ -263,20 +257,4 @@ static void teardown(void)
 	mbedtls_entropy_free(&entropy);
 }
 
-static const struct tls_peer_ops ops = {
-	.name = "mbedtls",
-	.server_setup = server_setup,
-	.server_accept = server_accept,
-	.client_setup = client_setup,
-	.client_connect = client_connect,
-	.write_all = write_all,
-	.read = conn_read,
-	.fd = conn_fd,
-	.close = conn_close,
-	.teardown = teardown,
-};
-
-int main(int argc, char **argv)
-{
-	return tls_peer_main(&ops, argc, argv);
-}
+TLS_PEER_MAIN("mbedtls")

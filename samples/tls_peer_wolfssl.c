@@ -160,26 +160,19 @@ static struct tls_peer_conn *client_connect(const char *host, const char *port)
 	return c;
 }
 
-static int write_all(struct tls_peer_conn *c, const void *buf, size_t len)
+static long conn_write(struct tls_peer_conn *c, const void *buf, size_t len)
 {
-	const char *p = buf;
-	int n;
+	int n = wolfSSL_write(c->ssl, buf, (int)len);
 
-	while (len > 0) {
-		n = wolfSSL_write(c->ssl, p, len > 65536 ? 65536 : (int)len);
-		if (n <= 0) {
-			log_error("wolfSSL_write", c->ssl, n);
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	if (n > 0)
+		return n;
+	log_error("wolfSSL_write", c->ssl, n);
+	return -1;
 }
 
 static long conn_read(struct tls_peer_conn *c, void *buf, size_t len)
 {
-	int n = wolfSSL_read(c->ssl, buf, len > 65536 ? 65536 : (int)len);
+	int n = wolfSSL_read(c->ssl, buf, (int)len);
 
 	if (n > 0)
 		return n;
@@ -206,20 +199,4 @@ static void teardown(void)
 	initialized = 0;
 }
 
-static const struct tls_peer_ops ops = {
-	.name = "wolfssl",
-	.server_setup = server_setup,
-	.server_accept = server_accept,
-	.client_setup = client_setup,
-	.client_connect = client_connect,
-	.write_all = write_all,
-	.read = conn_read,
-	.fd = conn_fd,
-	.close = conn_close,
-	.teardown = teardown,
-};
-
-int main(int argc, char **argv)
-{
-	return tls_peer_main(&ops, argc, argv);
-}
+TLS_PEER_MAIN("wolfssl")

@@ -32,6 +32,7 @@
 #include "tcp_stream.h"
 #include "tlspcap.h"
 #include "tshark_helpers.h"
+#include "test_helpers.h"
 
 #define PEER_WAIT_NS (50ull * 1000000)
 #define PENDING_LIMIT (4u << 20)
@@ -108,16 +109,7 @@ static int setup(void **state)
 		return -1;
 	c->listen_fd = c->idle_fd = -1;
 	strcpy(c->dir, "/tmp/test_connections.XXXXXX");
-	if (!mkdtemp(c->dir))
-		return -1;
-	snprintf(c->path, sizeof(c->path), "%s/out.pcapng", c->dir);
-	c->f = fopen(c->path, "w");
-	if (!c->f)
-		return -1;
-	c->w = pcapng_writer__new(c->f, NULL, NULL);
-	if (!c->w)
-		return -1;
-	id = pcapng_writer__add_interface(c->w, "tlspcap", "synthetic TCP");
+	id = test_capture_open(c->dir, c->path, sizeof(c->path), &c->f, &c->w);
 	if (id < 0)
 		return -1;
 	c->streams = tcp_stream_table__new(c->w, id);
@@ -183,8 +175,7 @@ static int teardown(void **state)
 		close(c->listen_fd);
 	if (c->idle_fd >= 0)
 		close(c->idle_fd);
-	unlink(c->path);
-	rmdir(c->dir);
+	test_capture_remove(c->dir, c->path);
 	free(c);
 	return 0;
 }
@@ -362,56 +353,6 @@ static long stream_count(const struct ctx *c)
 	return n;
 }
 
-/* No expert warnings or errors, checksums verified. */
-static void assert_clean(const struct ctx *c)
-{
-	char *rows = tshark_expert(c->path, "warn");
-
-	assert_non_null(rows);
-	if (rows[0])
-		fail_msg("expert warnings:\n%s", rows);
-	free(rows);
-	assert_int_equal(tshark_count(c->path, "tcp.checksum.status==0 || ip.checksum.status==0"), 0);
-}
-
-static void assert_follow(const struct ctx *c, long stream, const void *c2s, size_t c2s_len,
-			  const void *s2c, size_t s2c_len)
-{
-	struct follow_result r = {};
-
-	assert_int_equal(tshark_follow(c->path, &stream, 1, &r), 0);
-	assert_int_equal(r.len[0], c2s_len);
-	assert_int_equal(r.len[1], s2c_len);
-	assert_true(c2s_len == 0 || memcmp(r.data[0], c2s, c2s_len) == 0);
-	assert_true(s2c_len == 0 || memcmp(r.data[1], s2c, s2c_len) == 0);
-	follow_result__free(&r);
-}
-
-static uint8_t *pattern(size_t len, uint32_t seed)
-{
-	uint8_t *p = malloc(len);
-	size_t i;
-
-	assert_non_null(p);
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = seed >> 16;
-	}
-	return p;
-}
-
-/* A pid no process has now. */
-static pid_t absent_pid(void)
-{
-	pid_t pid;
-
-	for (pid = 4194000; pid > 1000; pid--)
-		if (kill(pid, 0) && errno == ESRCH)
-			return pid;
-	fail_msg("no free pid found");
-	return -1;
-}
-
 static const char http_request[] =
 	"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: test\r\n"
 	"Accept: */*\r\n\r\n";
@@ -481,8 +422,8 @@ static void test_client_remote(void **state)
 	/* FIN from both sides, then the last ACK. */
 	assert_int_equal(tshark_count(c->path, "tcp.flags.fin==1"), 2);
 	assert_int_equal(stream_count(c), 1);
-	assert_clean(c);
-	assert_follow(c, 0, http_request, REQ_LEN, http_response, RESP_LEN);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, http_request, REQ_LEN, http_response, RESP_LEN);
 }
 
 /* A process gone before /proc is read: the comment names the comm of the socket record. */
@@ -507,8 +448,8 @@ static void test_process_gone(void **state)
 	assert_contains(out, "Role: client");
 	assert_contains(out, "Remote: 192.0.2.11:8443");
 	free(out);
-	assert_clean(c);
-	assert_follow(c, 0, "hello", 5, "", 0);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, "hello", 5, "", 0);
 }
 
 /* Both ends of one local connection traced: one stream, two comments, bytes once. */
@@ -524,7 +465,7 @@ static void both_views(struct ctx *c, int server_first)
 		.laddr = "127.0.0.1", .lport = c->listen_port, .raddr = "127.0.0.1", .rport = c->idle_port,
 	};
 	size_t up_len = 3000, down_len = 70000;
-	uint8_t *up = pattern(up_len, 11), *down = pattern(down_len, 12);
+	uint8_t *up = test_pattern(up_len, 11), *down = test_pattern(down_len, 12);
 	uint64_t t = c->t0;
 	char want[128], *out, *p;
 
@@ -591,8 +532,8 @@ static void both_views(struct ctx *c, int server_first)
 	assert_int_equal(tshark_count(c->path, "tcp.analysis.retransmission || tcp.analysis.out_of_order || "
 					       "tcp.analysis.duplicate_ack || tcp.analysis.spurious_retransmission"), 0);
 	assert_int_equal(tshark_count(c->path, "tcp.flags.fin==1"), 2);
-	assert_clean(c);
-	assert_follow(c, 0, up, up_len, down, down_len);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, up, up_len, down, down_len);
 	free(up);
 	free(down);
 }
@@ -616,7 +557,7 @@ static void test_gap_and_trailing_loss(void **state)
 		.conn_id = 3001, .tgid = pid, .fd = 8, .family = AF_INET,
 		.laddr = "198.51.100.9", .lport = c->idle_port, .raddr = "192.0.2.12", .rport = 7000,
 	};
-	uint8_t *up = pattern(300, 21), *down = pattern(120, 22);
+	uint8_t *up = test_pattern(300, 21), *down = test_pattern(120, 22);
 	uint64_t t = c->t0;
 	char *rows, *out;
 
@@ -655,7 +596,7 @@ static void test_snaplen_cut(void **state)
 		.conn_id = 4001, .tgid = pid, .fd = 8, .family = AF_INET,
 		.laddr = "198.51.100.10", .lport = c->idle_port, .raddr = "192.0.2.13", .rport = 7001,
 	};
-	uint8_t *up = pattern(5100, 31);
+	uint8_t *up = test_pattern(5100, 31);
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
@@ -728,13 +669,13 @@ static void test_unattributed(void **state)
 	assert_contains(out, "FD: -1");
 	free(out);
 	assert_int_equal(stream_count(c), 1);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 	{
 		char both[REQ_LEN + 1];
 
 		memcpy(both, http_request, REQ_LEN);
 		both[REQ_LEN] = 'x';
-		assert_follow(c, 0, both, REQ_LEN + 1, http_response, RESP_LEN);
+		tshark_assert_follow(c->path, 0, both, REQ_LEN + 1, http_response, RESP_LEN);
 	}
 }
 
@@ -770,8 +711,8 @@ static void test_http2_port(void **state)
 	free(out);
 	assert_int_equal(tshark_count(c->path, "http2.magic"), 1);
 	assert_true(tshark_count(c->path, "http2.type == 4") >= 2);
-	assert_clean(c);
-	assert_follow(c, 0, client, sizeof(client) - 1, server, sizeof(server) - 1);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, client, sizeof(client) - 1, server, sizeof(server) - 1);
 }
 
 /* An exit record ends every stream of that process; a close of an unknown id is ignored. */
@@ -817,7 +758,7 @@ static void test_exit_and_unknown_close(void **state)
 	assert_contains(out, "198.51.100.12\t192.0.2.15\n");
 	assert_contains(out, "198.51.100.12\t192.0.2.16\n");
 	free(out);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 	for (i = 0; i < 3; i++) {
 		long stream = i;
 		struct follow_result r = {};
@@ -841,7 +782,7 @@ static void test_fd_reuse(void **state)
 		.conn_id = 7002, .tgid = pid, .fd = 4, .family = AF_INET, .laddr = "198.51.100.14",
 		.lport = (uint16_t)(c->idle_port + 1), .raddr = "192.0.2.19", .rport = 443,
 	};
-	uint8_t *a = pattern(500, 41), *b = pattern(600, 42);
+	uint8_t *a = test_pattern(500, 41), *b = test_pattern(600, 42);
 	char *out, want[128];
 	struct follow_result r[2] = {};
 	long streams[2] = { 0, 1 };
@@ -873,7 +814,7 @@ static void test_fd_reuse(void **state)
 	assert_memory_equal(r[1].data[1], a, 100);
 	follow_result__free(&r[0]);
 	follow_result__free(&r[1]);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 	free(a);
 	free(b);
 }
@@ -955,7 +896,7 @@ static void test_malformed(void **state)
 	assert_int_equal(c->stats.connections, 1);
 	assert_int_equal(stream_count(c), 1);
 	assert_int_equal(tshark_count(c->path, "tcp.len==100"), 1);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 }
 
 /* A dual-stack socket's IPv4-mapped addresses become an IPv4 stream; real IPv6 stays. */
@@ -1013,7 +954,7 @@ static void test_v4_mapped(void **state)
 	/* handshake 3 + data 1 + close 3 per stream */
 	assert_int_equal(tshark_count(c->path, "ipv6 && tcp"), 7);
 	assert_int_equal(tshark_count(c->path, "ip && tcp"), 14);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 }
 
 /* The client view waits, opens alone at its deadline; the server view joins that stream late. */
@@ -1029,7 +970,7 @@ static void test_late_peer_joins(void **state)
 		.conn_id = 2102, .tgid = b, .fd = 6, .family = AF_INET,
 		.laddr = "127.0.0.1", .lport = c->listen_port, .raddr = "127.0.0.1", .rport = c->idle_port,
 	};
-	uint8_t *up = pattern(2000, 51), *down = pattern(3000, 52);
+	uint8_t *up = test_pattern(2000, 51), *down = test_pattern(3000, 52);
 	uint64_t t = c->t0;
 	char *out;
 
@@ -1061,8 +1002,8 @@ static void test_late_peer_joins(void **state)
 	assert_contains(out, "Role: client");
 	free(out);
 	assert_int_equal(tshark_count(c->path, "tcp.flags.fin==1"), 2);
-	assert_clean(c);
-	assert_follow(c, 0, up, 2000, down, 3000);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, up, 2000, down, 3000);
 	free(up);
 	free(down);
 }
@@ -1077,7 +1018,7 @@ static void test_pending_limit(void **state)
 		.laddr = "127.0.0.1", .lport = c->idle_port, .raddr = "127.0.0.1", .rport = c->listen_port,
 	};
 	size_t chunk = TLSPCAP_CHUNK_MAX, n = PENDING_LIMIT / chunk, i;
-	uint8_t *data = pattern(chunk, 61);
+	uint8_t *data = test_pattern(chunk, 61);
 
 	socket_rec(c, &cli, c->t0);
 	/* exactly the limit in plaintext (plus record headers): over it */
@@ -1135,8 +1076,8 @@ static void both_views_waiting_end(struct ctx *c, int by_exit)
 	out = comments_json(c, SYN_FILTER);
 	assert_int_equal(count_substr(out, "\"PID: "), 2);
 	free(out);
-	assert_clean(c);
-	assert_follow(c, 0, "QUIT\r\n", by_exit ? 6 : 0, banner, len);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, "QUIT\r\n", by_exit ? 6 : 0, banner, len);
 }
 
 static void test_both_views_waiting_at_close_all(void **state)
@@ -1201,9 +1142,9 @@ static void test_non_ip_socket(void **state)
 
 	assert_int_equal(c->stats.connections, 2);
 	assert_int_equal(stream_count(c), 2);
-	assert_clean(c);
-	assert_follow(c, 0, "hello", 5, "", 0);
-	assert_follow(c, 1, "hello", 5, "", 0);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, "hello", 5, "", 0);
+	tshark_assert_follow(c->path, 1, "hello", 5, "", 0);
 }
 
 /* ---- one tshark pass, judged in C -------------------------------------- */

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "discover.h"
+#include "test_helpers.h"
 
 #define SYS_LIBDIR "/usr/lib/x86_64-linux-gnu"
 #define SYS_LIBSSL SYS_LIBDIR "/libssl.so.3"
@@ -41,42 +42,13 @@ static size_t nr_children;
  */
 static pid_t spawn_python_after(const char *code, int (*setup)(const void *), const void *arg)
 {
-	char line[16] = "";
-	int fds[2], status;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
+	/* Debian's python3 (system OpenSSL), not some python3 on PATH */
+	char *argv[] = { "python3", "-c", (char *)code, NULL };
+	pid_t pid = spawn_until_ready("/usr/bin/python3", argv, setup, arg, NULL);
 
-	if (pipe2(fds, O_CLOEXEC))
-		return 0;
-	pid = fork();
-	if (pid < 0)
-		return 0;
-	if (!pid) {
-		/* never outlive the test run */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (setup && setup(arg))
-			_exit(77);
-		dup2(fds[1], STDOUT_FILENO);
-		/* Debian's python3 (system OpenSSL), not some python3 on PATH */
-		execl("/usr/bin/python3", "python3", "-c", code, (char *)NULL);
-		execlp("python3", "python3", "-c", code, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	/* the whole line: closing early would hand the child an EPIPE */
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len) &&
-	       (n = read(fds[0], line + len, sizeof(line) - 1 - len)) > 0)
-		len += n;
-	close(fds[0]);
-	if (!strcmp(line, "ready\n")) {
+	if (pid > 0)
 		children[nr_children++] = pid;
-		return pid;
-	}
-	kill(pid, SIGKILL);
-	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 77)
-		return -1;
-	return 0;
+	return pid;
 }
 
 static pid_t spawn_python(const char *code)
@@ -340,26 +312,43 @@ cleanup:
 	return err;
 }
 
+/* Copies the system libssl and libcrypto into @dir; their names in @ssl and @crypto (PATH_MAX). */
+static int copy_system_openssl(const char *dir, char *ssl, char *crypto)
+{
+	snprintf(ssl, PATH_MAX, "%s/libssl.so.3", dir);
+	snprintf(crypto, PATH_MAX, "%s/libcrypto.so.3", dir);
+	return copy_file(SYS_LIBSSL, ssl) || copy_file(SYS_LIBCRYPTO, crypto) ? -1 : 0;
+}
+
+/*
+ * Copies the system OpenSSL into @dir (see copy_system_openssl(); *@ssl_st: the
+ * copy of libssl) and starts a python that loads both copies, the copy of
+ * libcrypto first, so the copy of libssl binds to it.
+ */
+static pid_t spawn_python_with_copies(const char *dir, char *ssl, char *crypto,
+				      struct stat *ssl_st)
+{
+	char code[3 * PATH_MAX];
+
+	assert_int_equal(copy_system_openssl(dir, ssl, crypto), 0);
+	assert_int_equal(stat(ssl, ssl_st), 0);
+	snprintf(code, sizeof(code),
+		 "import ctypes, time; ctypes.CDLL('%s'); ctypes.CDLL('%s'); "
+		 "print('ready', flush=True); time.sleep(30)", crypto, ssl);
+	return spawn_python(code);
+}
+
 static void test_deleted_library_via_map_files(void **state)
 {
 	char dir[] = "/tmp/test_discover.XXXXXX", ssl[PATH_MAX], crypto[PATH_MAX];
-	char code[3 * PATH_MAX], deleted[PATH_MAX + 16];
+	char deleted[PATH_MAX + 16];
 	struct library_set set = {};
 	const struct tls_library *lib;
 	struct stat st, ssl_st;
 	pid_t child;
 
 	assert_non_null(mkdtemp(dir));
-	snprintf(ssl, sizeof(ssl), "%s/libssl.so.3", dir);
-	snprintf(crypto, sizeof(crypto), "%s/libcrypto.so.3", dir);
-	assert_int_equal(copy_file(SYS_LIBSSL, ssl), 0);
-	assert_int_equal(copy_file(SYS_LIBCRYPTO, crypto), 0);
-	assert_int_equal(stat(ssl, &ssl_st), 0);
-	/* the copy of libcrypto first, so the copy of libssl binds to it */
-	snprintf(code, sizeof(code),
-		 "import ctypes, time; ctypes.CDLL('%s'); ctypes.CDLL('%s'); "
-		 "print('ready', flush=True); time.sleep(30)", crypto, ssl);
-	child = spawn_python(code);
+	child = spawn_python_with_copies(dir, ssl, crypto, &ssl_st);
 	/* an upgrade replacing the files under a running process */
 	unlink(ssl);
 	unlink(crypto);
@@ -389,12 +378,10 @@ static int private_libdir(const void *arg)
 	const char *dir = arg;
 	char ssl[PATH_MAX], crypto[PATH_MAX];
 
-	snprintf(ssl, sizeof(ssl), "%s/libssl.so.3", dir);
-	snprintf(crypto, sizeof(crypto), "%s/libcrypto.so.3", dir);
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 	    mount("none", dir, "tmpfs", 0, NULL))
 		return -1;
-	return copy_file(SYS_LIBSSL, ssl) || copy_file(SYS_LIBCRYPTO, crypto);
+	return copy_system_openssl(dir, ssl, crypto);
 }
 
 static void test_other_mount_namespace_via_proc_root(void **state)
@@ -567,29 +554,11 @@ static int remove_tmpdir(void **state)
 /* Starts @path, which must print "ready" once set up; returns the pid or 0 */
 static pid_t spawn_ready(const char *path)
 {
-	char line[16] = "";
-	int fds[2];
-	pid_t pid;
+	char *argv[] = { (char *)path, NULL };
+	pid_t pid = spawn_until_ready(path, argv, NULL, NULL, NULL);
 
-	if (pipe2(fds, O_CLOEXEC))
+	if (pid <= 0)
 		return 0;
-	pid = fork();
-	if (pid < 0)
-		return 0;
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fds[1], STDOUT_FILENO);
-		execl(path, path, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	if (read(fds[0], line, sizeof(line) - 1) <= 0 || strcmp(line, "ready\n")) {
-		close(fds[0]);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return 0;
-	}
-	close(fds[0]);
 	children[nr_children++] = pid;
 	return pid;
 }
@@ -712,7 +681,7 @@ static void test_boringssl_by_version_text(void **state)
 
 static void test_scan_pid_new_process(void **state)
 {
-	char ssl[PATH_MAX], crypto[PATH_MAX], code[3 * PATH_MAX];
+	char ssl[PATH_MAX], crypto[PATH_MAX];
 	struct library_set set = {};
 	const struct tls_library *lib;
 	struct stat st, sys_st;
@@ -744,15 +713,7 @@ static void test_scan_pid_new_process(void **state)
 	/* a copy elsewhere: new */
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_discover_pid.XXXXXX");
 	assert_non_null(mkdtemp(tmpdir));
-	snprintf(ssl, sizeof(ssl), "%s/libssl.so.3", tmpdir);
-	snprintf(crypto, sizeof(crypto), "%s/libcrypto.so.3", tmpdir);
-	assert_int_equal(copy_file(SYS_LIBSSL, ssl), 0);
-	assert_int_equal(copy_file(SYS_LIBCRYPTO, crypto), 0);
-	assert_int_equal(stat(ssl, &st), 0);
-	snprintf(code, sizeof(code),
-		 "import ctypes, time; ctypes.CDLL('%s'); ctypes.CDLL('%s'); "
-		 "print('ready', flush=True); time.sleep(30)", crypto, ssl);
-	child = spawn_python(code);
+	child = spawn_python_with_copies(tmpdir, ssl, crypto, &st);
 	assert_true(child > 0);
 	assert_int_equal(library_set__scan_pid(&set, child, &added), 0);
 	assert_int_equal(added, 1);

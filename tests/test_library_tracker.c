@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "library_tracker.h"
+#include "test_helpers.h"
 
 #define SYS_LIBSSL "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 #define MS 1000000ull
@@ -140,31 +141,12 @@ static pid_t spawn_loader(const char *lib)
 {
 	static const char code[] = "import ctypes,sys,time; ctypes.CDLL(sys.argv[1]); "
 				   "print('ready', flush=True); time.sleep(5)";
-	char line[16] = "";
-	size_t len = 0;
-	int fds[2];
-	ssize_t n;
-	pid_t pid;
+	char *argv[] = { "python3", "-c", (char *)code, (char *)lib, NULL };
+	char line[16];
+	pid_t pid = spawn_until_ready("/usr/bin/python3", argv, NULL, NULL, line);
 
-	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fds[1], STDOUT_FILENO);
-		execl("/usr/bin/python3", "python3", "-c", code, lib, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len) &&
-	       (n = read(fds[0], line + len, sizeof(line) - 1 - len)) > 0)
-		len += n;
-	close(fds[0]);
-	if (strcmp(line, "ready\n")) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	if (pid <= 0)
 		fail_msg("python3 loading %s said '%s'", lib, line);
-	}
 	return pid;
 }
 

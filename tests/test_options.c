@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "options.h"
+#include "test_helpers.h"
 
 struct parsed {
 	int ret;
@@ -81,18 +82,6 @@ static void assert_refused(const struct parsed *p, const char *what)
 	/* one message, printable text */
 	for (const char *c = p->err; *c; c++)
 		assert_true(*c == '\n' || (*c >= ' ' && *c < 0x7f));
-}
-
-/* A pid no process has now. */
-static pid_t absent_pid(void)
-{
-	pid_t pid;
-
-	for (pid = 4194000; pid > 1000; pid--)
-		if (kill(pid, 0) && errno == ESRCH)
-			return pid;
-	fail_msg("no free pid found");
-	return -1;
 }
 
 static void test_output_required(void **state)

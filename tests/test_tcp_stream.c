@@ -41,16 +41,7 @@ static int setup(void **state)
 	if (!c)
 		return -1;
 	strcpy(c->dir, "/tmp/test_tcp_stream.XXXXXX");
-	if (!mkdtemp(c->dir))
-		return -1;
-	snprintf(c->path, sizeof(c->path), "%s/out.pcapng", c->dir);
-	c->f = fopen(c->path, "w");
-	if (!c->f)
-		return -1;
-	c->w = pcapng_writer__new(c->f, NULL, NULL);
-	if (!c->w)
-		return -1;
-	id = pcapng_writer__add_interface(c->w, "tlspcap", "synthetic TCP");
+	id = test_capture_open(c->dir, c->path, sizeof(c->path), &c->f, &c->w);
 	if (id < 0)
 		return -1;
 	c->t = tcp_stream_table__new(c->w, id);
@@ -80,8 +71,7 @@ static int teardown(void **state)
 	pcapng_writer__free(c->w);
 	if (c->f)
 		fclose(c->f);
-	unlink(c->path);
-	rmdir(c->dir);
+	test_capture_remove(c->dir, c->path);
 	free(c);
 	return 0;
 }
@@ -112,44 +102,6 @@ static void write_ok(struct tcp_stream *s, enum tcp_stream_dir dir, uint64_t off
 	assert_int_equal(tcp_stream__write(s, dir, off, data, len, len, T0 + off, NULL), 0);
 }
 
-/* No expert warnings or errors, every checksum verified good. */
-static void assert_clean(const struct ctx *c)
-{
-	char *rows = tshark_expert(c->path, "warn");
-
-	assert_non_null(rows);
-	if (rows[0])
-		fail_msg("expert warnings:\n%s", rows);
-	free(rows);
-	assert_int_equal(tshark_count(c->path, "tcp.checksum.status==0 || ip.checksum.status==0"), 0);
-}
-
-static void assert_follow(const struct ctx *c, long stream, const void *c2s, size_t c2s_len,
-			  const void *s2c, size_t s2c_len)
-{
-	struct follow_result r = {};
-
-	assert_int_equal(tshark_follow(c->path, &stream, 1, &r), 0);
-	assert_int_equal(r.len[0], c2s_len);
-	assert_int_equal(r.len[1], s2c_len);
-	assert_true(c2s_len == 0 || memcmp(r.data[0], c2s, c2s_len) == 0);
-	assert_true(s2c_len == 0 || memcmp(r.data[1], s2c, s2c_len) == 0);
-	follow_result__free(&r);
-}
-
-static uint8_t *pattern(size_t len, uint32_t seed)
-{
-	uint8_t *p = malloc(len);
-	size_t i;
-
-	assert_non_null(p);
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = seed >> 16;
-	}
-	return p;
-}
-
 static void test_all_byte_values(void **state)
 {
 	struct ctx *c = *state;
@@ -173,8 +125,8 @@ static void test_all_byte_values(void **state)
 	assert_int_equal(tshark_count(c->path, "tcp"), 8);
 	assert_int_equal(tshark_count(c->path, "tcp.checksum.status==1 && ip.checksum.status==1"), 8);
 	assert_int_equal(tshark_count(c->path, "tcp.flags.syn==1 && tcp.options.wscale.shift==14 && tcp.options.mss_val==65495"), 2);
-	assert_clean(c);
-	assert_follow(c, 0, up, 256, down, 256);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, up, 256, down, 256);
 	assert_int_equal(c->counters.streams, 1);
 	assert_int_equal(c->counters.packets, 8);
 	assert_int_equal(c->counters.payload_bytes, 512);
@@ -185,7 +137,7 @@ static void test_one_mib_split(void **state)
 	struct ctx *c = *state;
 	struct tcp_stream_info in = info_v4("10.0.0.1", 40001, "10.0.0.2", 7777);
 	size_t len = 1 << 20;
-	uint8_t *big = pattern(len, 1);
+	uint8_t *big = test_pattern(len, 1);
 	struct tcp_stream *s;
 
 	s = open_ok(c, &in);
@@ -198,8 +150,8 @@ static void test_one_mib_split(void **state)
 	assert_int_equal(tshark_count(c->path, "tcp.len==65495 && ip.len==65535"), 16);
 	assert_int_equal(tshark_count(c->path, "tcp.len==656"), 1);
 	assert_int_equal(tshark_count(c->path, "tcp.len>65495"), 0);
-	assert_clean(c);
-	assert_follow(c, 0, big, len, "ok", 2);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, big, len, "ok", 2);
 	free(big);
 }
 
@@ -211,7 +163,7 @@ static void test_ipv6(void **state)
 		.server = { .family = AF_INET6, .port = 443 },
 	};
 	size_t len = 200000;
-	uint8_t *up = pattern(len, 2), *down = pattern(777, 3);
+	uint8_t *up = test_pattern(len, 2), *down = test_pattern(777, 3);
 	struct tcp_stream *s;
 
 	inet_pton(AF_INET6, "fd00::1", in.client.addr);
@@ -231,8 +183,8 @@ static void test_ipv6(void **state)
 	assert_int_equal(tshark_count(c->path, "tcp.options.mss_val==65475"), 2);
 	assert_int_equal(tshark_count(c->path, "tcp.dstport==80 && ipv6.src==fd00::1"), 8);
 	assert_int_equal(tshark_count(c->path, "tcp.checksum.status==1"), 11);
-	assert_clean(c);
-	assert_follow(c, 0, up, len, down, 777);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, up, len, down, 777);
 	free(up);
 	free(down);
 }
@@ -241,7 +193,7 @@ static void test_gap(void **state)
 {
 	struct ctx *c = *state;
 	struct tcp_stream_info in = info_v4("10.0.0.1", 40002, "10.0.0.2", 7777);
-	uint8_t *a = pattern(100, 4), *b = pattern(100, 5);
+	uint8_t *a = test_pattern(100, 4), *b = test_pattern(100, 5);
 	const char *missing = "[1234 bytes missing in capture file]";
 	struct follow_result r = {};
 	struct tcp_stream *s;
@@ -303,7 +255,7 @@ static void test_truncated(void **state)
 {
 	struct ctx *c = *state;
 	struct tcp_stream_info in = info_v4("10.0.0.1", 40003, "10.0.0.2", 7777);
-	uint8_t *data = pattern(100000, 6);
+	uint8_t *data = test_pattern(100000, 6);
 	struct tcp_stream *s;
 	char *fields;
 
@@ -330,7 +282,7 @@ static void test_truncated(void **state)
 				    "4545\t34545\t34505\n");
 	free(fields);
 	/* snapped frames are not flagged as lost data and cannot be checksummed */
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 	assert_int_equal(tshark_count(c->path, "tcp.checksum.status==2"), 3);
 }
 
@@ -338,7 +290,7 @@ static void test_seq_wrap(void **state)
 {
 	struct ctx *c = *state;
 	struct tcp_stream_info in = info_v4("10.0.0.1", 40004, "10.0.0.2", 7777);
-	uint8_t *up = pattern(3000, 7), *down = pattern(5000, 8);
+	uint8_t *up = test_pattern(3000, 7), *down = test_pattern(5000, 8);
 	struct tcp_stream *s;
 	char *fields;
 	int i;
@@ -357,8 +309,8 @@ static void test_seq_wrap(void **state)
 	assert_non_null(fields);
 	assert_string_equal(fields, "4294966272\n4294967295\n");
 	free(fields);
-	assert_clean(c);
-	assert_follow(c, 0, up, 3000, down, 5000);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, up, 3000, down, 5000);
 	free(up);
 	free(down);
 }
@@ -429,7 +381,7 @@ static void test_many_streams_interleaved(void **state)
 	for (i = 0; i < N_STREAMS; i++) {
 		struct tcp_stream_info in = info_v4("10.0.0.1", 20000 + i, "10.0.0.2", 7777);
 
-		want[i] = pattern(N_CHUNKS * CHUNK, 100 + i);
+		want[i] = test_pattern(N_CHUNKS * CHUNK, 100 + i);
 		s[i] = open_ok(c, &in);
 	}
 	for (k = 0; k < N_CHUNKS; k++) {
@@ -453,7 +405,7 @@ static void test_many_streams_interleaved(void **state)
 	assert_non_null(streams);
 	assert_int_equal(atoi(streams), N_STREAMS);
 	free(streams);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 	assert_streams_from_fields(c, want);
 
 	/* and a sample through tshark's own reassembly, in one pass */
@@ -545,7 +497,7 @@ static void test_tls_port_remap_http(void **state)
 	assert_int_equal(tshark_count(c->path, "http.response.code==200"), 1);
 	assert_int_equal(tshark_count(c->path, "http2.magic && ip.dst==10.0.0.3"), 1);
 	assert_int_equal(tshark_count(c->path, "http2.type==4"), 2);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 }
 
 static void test_tuple_uniqueness(void **state)
@@ -605,7 +557,7 @@ static void test_tuple_uniqueness(void **state)
 	assert_non_null(ports);
 	assert_int_equal(atoi(ports), 20000);
 	free(ports);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 }
 
 static void test_comments_and_direction(void **state)
@@ -639,14 +591,14 @@ static void test_comments_and_direction(void **state)
 			    "10.0.0.2\t0x00000002\t\n"
 			    "10.0.0.1\t0x00000001\t\n");
 	free(out);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 }
 
 static void test_duplicates_and_overlap(void **state)
 {
 	struct ctx *c = *state;
 	struct tcp_stream_info in = info_v4("10.0.0.1", 40011, "10.0.0.2", 7777);
-	uint8_t *data = pattern(200, 9);
+	uint8_t *data = test_pattern(200, 9);
 	struct tcp_stream *s;
 
 	s = open_ok(c, &in);
@@ -665,7 +617,7 @@ static void test_duplicates_and_overlap(void **state)
 	assert_int_equal(c->counters.truncated_bytes, 40);
 	assert_int_equal(tshark_count(c->path, "tcp.len>0"), 4);
 	assert_int_equal(tshark_count(c->path, "tcp.analysis.retransmission || tcp.analysis.out_of_order"), 0);
-	assert_clean(c);
+	tshark_assert_clean(c->path);
 	free(data);
 }
 

@@ -1,18 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test-only helpers: judge a pcapng file with tshark (4.0) through popen.
+ * Test-only helpers: write a pcapng file in a temporary directory and judge it
+ * with tshark (4.0) through popen.
  * tshark's stderr ("Running as user root ...") is always discarded.
- * Every helper returns malloc'd memory the caller frees, or NULL on failure.
+ * Every tshark_* helper that returns a pointer returns malloc'd memory the
+ * caller frees, or NULL on failure; the tshark_assert_* helpers fail the
+ * current cmocka test instead.
  */
 #ifndef TLSPCAP_TSHARK_HELPERS_H
 #define TLSPCAP_TSHARK_HELPERS_H
 
 #include <ctype.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pcapng.h"
 
 /* Checksums are not verified by default; these make bad ones expert errors. */
 #define TSHARK_CHECK_CSUM "-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE"
@@ -187,6 +197,73 @@ static inline int tshark_follow(const char *path, const long *streams, size_t n,
 out:
 	free(out);
 	return err;
+}
+
+/*
+ * Creates the directory @dir (a mkdtemp template, rewritten in place), opens
+ * @dir/out.pcapng (name in @path) as *@f with a pcapng writer *@w and one
+ * interface; returns the interface id, or -1 on failure.
+ */
+static inline int test_capture_open(char *dir, char *path, size_t path_size, FILE **f,
+				    struct pcapng_writer **w)
+{
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, path_size, "%s/out.pcapng", dir);
+	*f = fopen(path, "w");
+	if (!*f)
+		return -1;
+	*w = pcapng_writer__new(*f, NULL, NULL);
+	if (!*w)
+		return -1;
+	return pcapng_writer__add_interface(*w, "tlspcap", "synthetic TCP");
+}
+
+/* Removes what test_capture_open() created (the writer and file already closed). */
+static inline void test_capture_remove(const char *dir, const char *path)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+/* @len bytes of a deterministic pseudo-random pattern (an LCG seeded with @seed). */
+static inline uint8_t *test_pattern(size_t len, uint32_t seed)
+{
+	uint8_t *p = malloc(len);
+	size_t i;
+
+	assert_non_null(p);
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = seed >> 16;
+	}
+	return p;
+}
+
+/* No expert warnings or errors, every checksum verified good. */
+static inline void tshark_assert_clean(const char *path)
+{
+	char *rows = tshark_expert(path, "warn");
+
+	assert_non_null(rows);
+	if (rows[0])
+		fail_msg("expert warnings:\n%s", rows);
+	free(rows);
+	assert_int_equal(tshark_count(path, "tcp.checksum.status==0 || ip.checksum.status==0"), 0);
+}
+
+/* TCP stream @stream carries exactly @c2s from the client and @s2c from the server. */
+static inline void tshark_assert_follow(const char *path, long stream, const void *c2s,
+					size_t c2s_len, const void *s2c, size_t s2c_len)
+{
+	struct follow_result r = {};
+
+	assert_int_equal(tshark_follow(path, &stream, 1, &r), 0);
+	assert_int_equal(r.len[0], c2s_len);
+	assert_int_equal(r.len[1], s2c_len);
+	assert_true(c2s_len == 0 || memcmp(r.data[0], c2s, c2s_len) == 0);
+	assert_true(s2c_len == 0 || memcmp(r.data[1], s2c, s2c_len) == 0);
+	follow_result__free(&r);
 }
 
 #endif /* TLSPCAP_TSHARK_HELPERS_H */

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
-# Helpers for the tests of other TLS libraries and of library discovery
-# (test_lib_*.sh, test_discovery_*.sh). Source it after lib.sh.
+# Helpers for the tests of other TLS libraries, of library discovery and of the
+# tests/e2e/tls_peer.py peers (test_lib_*.sh, test_discovery_*.sh, ...). Source it after
+# lib.sh.
 #
 #   need_tools TOOL...              fail naming the package when a tool is missing
 #   peer_bin LIB                    path of the sample peer for LIB (boringssl, wolfssl,
@@ -28,6 +29,25 @@
 #   assert_object_exported DIR FILE WHAT   an exported object is identical to FILE
 #   run_sample_lib_test LIB LIBRE   the whole test of a sample peer: sample client ->
 #                                   sample server and sample client -> nginx (OpenSSL)
+#   assert_capture_clean F PORT...  tshark reads F, no expert warnings, no bytes lost,
+#                                   one stream per connection to a server PORT
+#   node_library_re                 $NODE (the node executable) and $LIBRE (ERE of the
+#                                   Library: comment its OpenSSL gives)
+#   start_nginx_downloads           nginx on a new port $HP (plain-HTTP backend $BACK)
+#                                   serving big.bin (1 MB); post.bin (300 kB) here
+#   write_get_post_client FILE      python client FILE: its start from stdin, then GET
+#                                   /big.bin into py-big.bin and POST post.bin to /echo
+#                                   (answer in py-post.out)
+#   assert_exported_copies DIR FILE N WHAT   exactly N exported objects identical to FILE
+#   assert_post_body F PID FILE     the last stream of PID ends with FILE (its POST body)
+#   tls_server_port                 e2e_cert, and a free port in $P for a TLS server
+#   start_py_server MAXCONNS LIFETIME [ARG...]   tls_peer.py server on $P (records in
+#                                   srv/, log server.log), pid in $SRV, port ready
+#   start_slow_client               tls_peer.py client on $P sending 4 MB slowly (records
+#                                   in cli/), pid in $CLI, returns once 300000 bytes went
+#   connection_streams F CPORT SPORT   the streams of the connection CPORT -> SPORT
+#   assert_prefix_of_intended F WHAT   the one connection in cli/ (*.c2s.intended) is
+#                                   captured as a prefix of what its client meant to send
 
 SAMPLES_OUT=${E2E_SAMPLES:-$REPO/.output/samples}
 FG_PID=""
@@ -228,11 +248,7 @@ run_sample_lib_test() {
 	assert_eq "$(cat npost.out)" "received 1000000 bytes" "nginx's answer to the POST"
 
 	local F=out.pcapng
-	assert_tshark_reads "$F"
-	assert_no_expert_warnings "$F"
-	assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
-	log "streams: $(streams_summary "$F")"
-	assert_one_stream_per_connection "$F" "$sp" "$hp"
+	assert_capture_clean "$F" "$sp" "$hp"
 
 	# Who: each sample client has one stream, as a client, through LIB.
 	for pid in "${cli_pids[@]}" "${ng_pids[@]}"; do
@@ -273,4 +289,111 @@ nginx_plain_port() {
 # list_block OUT PATH: the block of "tlspcap --list" output OUT that starts with PATH
 list_block() {
 	awk -v p="$2" '$0 == p {on = 1} on && $0 == "" {exit} on {print}' "$1"
+}
+
+assert_capture_clean() {
+	local f=$1
+	shift
+	assert_tshark_reads "$f"
+	assert_no_expert_warnings "$f"
+	assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
+	log "streams: $(streams_summary "$f")"
+	assert_one_stream_per_connection "$f" "$@"
+}
+
+# Which OpenSSL node uses: Debian's own nodejs links libssl.so.3 (through libnode), the
+# nodesource build has it inside the executable.
+node_library_re() {
+	NODE=$(readlink -f "$(command -v node)")
+	if ldd "$NODE" 2>/dev/null | grep -q 'libssl\.so\.3'; then
+		LIBRE='^OpenSSL 3.*libssl\.so\.3'
+	else
+		LIBRE="OpenSSL.*\\($NODE\\)"
+	fi
+}
+
+start_nginx_downloads() {
+	pick_port
+	HP=$PORT
+	start_nginx "$HP"
+	BACK=$(nginx_plain_port)
+	[ -n "$BACK" ] || fail "no plain-HTTP port in nginx.conf"
+	head -c 1000000 /dev/urandom >"$NGINX_ROOT/big.bin"
+	head -c 300000 /dev/urandom >post.bin
+}
+
+write_get_post_client() {
+	{
+		cat
+		cat <<'PY'
+base = "https://127.0.0.1:%s" % port
+with urllib.request.urlopen(base + "/big.bin", context=ctx, timeout=20) as r:
+    open("py-big.bin", "wb").write(r.read())
+req = urllib.request.Request(base + "/echo", data=open("post.bin", "rb").read(), method="POST",
+                             headers={"Content-Type": "application/octet-stream"})
+with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+    open("py-post.out", "wb").write(r.read())
+PY
+	} >"$1"
+}
+
+assert_exported_copies() {
+	local dir=$1 file=$2 want=$3 what=$4 o n=0
+	for o in "$dir"/*; do cmp -s "$o" "$file" && n=$((n + 1)); done
+	assert_eq "$n" "$want" "$what"
+}
+
+assert_post_body() {
+	local f=$1 pid=$2 body=$3 s
+	s=$(pid_field "$f" "$pid" Library | cut -f1 | sort -n | tail -n 1)
+	stream_bytes "$f" "$s" client >post-c2s.bin
+	tail -c "$(stat -c %s "$body")" post-c2s.bin >post-body.bin
+	assert_files_equal post-body.bin "$body" "python's POST body in stream $s"
+}
+
+tls_server_port() {
+	e2e_cert
+	pick_port
+	P=$PORT
+}
+
+start_py_server() {
+	local max=$1 life=$2
+	shift 2
+	bg server.log "$PY" "$E2E_DIR/tls_peer.py" server --port "$P" --cert "$CERT" --key "$KEY" \
+		--out srv --max-conns "$max" --lifetime "$life" "$@"
+	SRV=$BG_PID
+	wait_port "$P" 10
+}
+
+start_slow_client() {
+	local i
+	# 4 MB at 2000 bytes per 10 ms: ~20 s if left alone
+	bg client.log "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out cli \
+		--sizes 4000000 --slow 2000 --progress progress
+	CLI=$BG_PID
+	for ((i = 0; i < 300; i++)); do
+		[ -s progress ] && [ "$(cat progress)" -ge 300000 ] && break
+		sleep 0.1
+	done
+	[ -s progress ] && [ "$(cat progress)" -ge 300000 ] || fail "client did not send 300000 bytes in 30 s"
+}
+
+connection_streams() {
+	"$PY" "$E2E_DIR/follow.py" streams "$1" | "$PY" -c '
+import json,sys
+for l in sys.stdin:
+    e=json.loads(l)
+    if e["real_client_port"]==int(sys.argv[1]) and e["real_server_port"]==int(sys.argv[2]): print(e["stream"])' "$2" "$3"
+}
+
+assert_prefix_of_intended() {
+	local f=$1 what=$2 intended cport
+	intended=$(ls cli/*.c2s.intended)
+	cport=$(basename "$intended" .c2s.intended)
+	mkdir expect
+	cp "$intended" "expect/$cport.c2s"
+	: >"expect/$cport.s2c"
+	"$PY" "$E2E_DIR/follow.py" match "$f" --server-port "$P" --expect expect --prefix ||
+		fail "$what is not a prefix of the intended bytes"
 }

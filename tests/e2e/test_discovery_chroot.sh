@@ -11,14 +11,8 @@ source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 need_tools chroot:coreutils unshare:util-linux mount:mount ldd:libc-bin
 e2e_cert
-pick_port
-HP=$PORT
-start_nginx "$HP"
-BACK=$(nginx_plain_port)
-[ -n "$BACK" ] || fail "no plain-HTTP port in nginx.conf"
-head -c 1000000 /dev/urandom >"$NGINX_ROOT/big.bin"
+start_nginx_downloads
 echo "hello from nginx" >"$NGINX_ROOT/index.html"
-head -c 300000 /dev/urandom >post.bin
 SYSSSL=/usr/lib/x86_64-linux-gnu/libssl.so.3
 
 # The chroot: curl and everything ldd says it loads, at the same paths.
@@ -47,18 +41,11 @@ ok "chroot $ROOT: curl runs, libssl at ${CHSSL#"$ROOT"}"
 
 # The private mount namespace's libssl copy.
 cp "$SYSSSL" "$E2E_TMP/libssl-copy.so.3"
-cat >client.py <<'PY'
+write_get_post_client client.py <<'PY'
 import os, ssl, sys, time, urllib.request
 port, cafile = sys.argv[1], sys.argv[2]
 ctx = ssl.create_default_context(cafile=cafile)
 time.sleep(0.5)  # tlspcap looks at a new process's mappings shortly after exec
-base = "https://127.0.0.1:%s" % port
-with urllib.request.urlopen(base + "/big.bin", context=ctx, timeout=20) as r:
-    open("py-big.bin", "wb").write(r.read())
-req = urllib.request.Request(base + "/echo", data=open("post.bin", "rb").read(), method="POST",
-                             headers={"Content-Type": "application/octet-stream"})
-with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
-    open("py-post.out", "wb").write(r.read())
 PY
 
 start_capture out.pcapng
@@ -89,11 +76,7 @@ mountpoint -q "$SYSSSL" && fail "the bind mount leaked into the host's namespace
 ok "the host's $SYSSSL is not a mount point"
 
 F=out.pcapng
-assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
-assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
-log "streams: $(streams_summary "$F")"
-assert_one_stream_per_connection "$F" "$HP"
+assert_capture_clean "$F" "$HP"
 
 # 1: chroot curl
 assert_pid_view "$F" "$CURLPID" client '^OpenSSL 3' 1
@@ -112,12 +95,7 @@ assert_pid_view "$F" "$PYPID" client '^OpenSSL 3.*libssl\.so\.3' 2
 for s in $PID_STREAMS; do assert_http_stream "$F" "$s"; done
 
 export_objects "$F" objs
-n=0
-for o in objs/*; do cmp -s "$o" "$NGINX_ROOT/big.bin" && n=$((n + 1)); done
-assert_eq "$n" 2 "exported copies of the 1 MB file (chroot curl and python)"
+assert_exported_copies objs "$NGINX_ROOT/big.bin" 2 "exported copies of the 1 MB file (chroot curl and python)"
 assert_object_exported objs "$NGINX_ROOT/index.html" "chroot curl's second request"
-S=$(pid_field "$F" "$PYPID" Library | cut -f1 | sort -n | tail -n 1)
-stream_bytes "$F" "$S" client >post-c2s.bin
-tail -c 300000 post-c2s.bin >post-body.bin
-assert_files_equal post-body.bin post.bin "python's POST body in stream $S"
+assert_post_body "$F" "$PYPID" post.bin
 log "PASS"

@@ -9,13 +9,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 e2e_cert
-pick_port
-HP=$PORT
-start_nginx "$HP"
-BACK=$(nginx_plain_port)
-[ -n "$BACK" ] || fail "no plain-HTTP port in nginx.conf"
-head -c 1000000 /dev/urandom >"$NGINX_ROOT/big.bin"
-head -c 300000 /dev/urandom >post.bin
+start_nginx_downloads
 
 "$TLSPCAP" --help 2>&1 | grep -q -- '--list' || fail "tlspcap has no --list option (tlspcap --help does not mention it)"
 
@@ -29,7 +23,7 @@ cp "$(readlink -f /usr/lib/x86_64-linux-gnu/libcrypto.so.3)" "$LIBDIR/libcrypto.
 NEWSSL=$LIBDIR/libssl.so.3
 LD_LIBRARY_PATH=$LIBDIR ldd "$(command -v curl)" | grep -qF "$NEWSSL" || fail "curl would not load $NEWSSL"
 
-cat >client.py <<'PY'
+write_get_post_client client.py <<'PY'
 import os, ssl, sys, time, urllib.request
 port, cafile = sys.argv[1], sys.argv[2]
 ctx = ssl.create_default_context(cafile=cafile)
@@ -39,13 +33,6 @@ while not os.path.exists("py.go"):
     if time.time() > deadline:
         sys.exit("no go")
     time.sleep(0.05)
-base = "https://127.0.0.1:%s" % port
-with urllib.request.urlopen(base + "/big.bin", context=ctx, timeout=20) as r:
-    open("py-big.bin", "wb").write(r.read())
-req = urllib.request.Request(base + "/echo", data=open("post.bin", "rb").read(), method="POST",
-                             headers={"Content-Type": "application/octet-stream"})
-with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
-    open("py-post.out", "wb").write(r.read())
 PY
 bg client.log env LD_LIBRARY_PATH="$LIBDIR" "$PY" client.py "$HP" "$CERT"
 PYPID=$BG_PID
@@ -89,11 +76,7 @@ assert_eq "$(cat py-post.out)" "received 300000 bytes" "nginx's answer to python
 assert_files_equal curl-big.bin "$NGINX_ROOT/big.bin" "curl's download"
 
 F=out.pcapng
-assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
-assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
-log "streams: $(streams_summary "$F")"
-assert_one_stream_per_connection "$F" "$HP"
+assert_capture_clean "$F" "$HP"
 
 LIBRE="^OpenSSL 3.*\\($NEWSSL\\)"
 assert_pid_view "$F" "$PYPID" client "$LIBRE" 2
@@ -102,11 +85,6 @@ assert_pid_view "$F" "$CURLPID" client "$LIBRE" 1
 assert_http_stream "$F" "${PID_STREAMS% }"
 export_objects "$F" objs
 assert_object_exported objs "$NGINX_ROOT/big.bin" "1 MB download"
-n=0
-for o in objs/*; do cmp -s "$o" "$NGINX_ROOT/big.bin" && n=$((n + 1)); done
-assert_eq "$n" 2 "exported copies of the 1 MB file (python and curl)"
-S=$(pid_field "$F" "$PYPID" Library | cut -f1 | sort -n | tail -n 1)
-stream_bytes "$F" "$S" client >post-c2s.bin
-tail -c 300000 post-c2s.bin >post-body.bin
-assert_files_equal post-body.bin post.bin "python's POST body in stream $S"
+assert_exported_copies objs "$NGINX_ROOT/big.bin" 2 "exported copies of the 1 MB file (python and curl)"
+assert_post_body "$F" "$PYPID" post.bin
 log "PASS"

@@ -2,18 +2,14 @@
 # One client closes and reconnects 12 times, getting the same fd number each time: every
 # connection is its own stream, byte-exact, with "FD: <n>" in its comment.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-e2e_cert
-pick_port
-P=$PORT
+tls_server_port
 N=12
 
 start_capture out.pcapng
 
-bg server.log "$PY" "$E2E_DIR/tls_peer.py" server --port "$P" --cert "$CERT" --key "$KEY" \
-	--out srv --max-conns "$N" --lifetime 60
-SRV=$BG_PID
-wait_port "$P" 10
+start_py_server "$N" 60
 "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out cli --count "$N" \
 	--reuse-fd --seed 9 --max-size 200000 >client.log 2>&1 &
 CLI=$!

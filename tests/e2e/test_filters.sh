@@ -2,16 +2,12 @@
 # -p PID: only the traced process's connections are in the capture (the other client and
 # the untraced server are absent). --comm NAME: only processes with that name.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-e2e_cert
-pick_port
-P=$PORT
+tls_server_port
 
 # --- -p PID
-bg server.log "$PY" "$E2E_DIR/tls_peer.py" server --port "$P" --cert "$CERT" --key "$KEY" \
-	--out srv --max-conns 6 --lifetime 90
-SRV=$BG_PID
-wait_port "$P" 10
+start_py_server 6 90
 # start_client WHO: a client that waits for the file "go" before connecting
 start_client() {
 	bg "client-$1.log" "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" \

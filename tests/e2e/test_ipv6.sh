@@ -2,11 +2,10 @@
 # IPv6 on ::1: python3 client/server (byte-exact both ways) and curl -> nginx [::1]:PORT;
 # the synthetic streams are IPv6 and the comments name [::1].
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 ip -6 addr show dev lo 2>/dev/null | grep -qw '::1' || skip "no ::1 on lo (IPv6 disabled)"
-e2e_cert
-pick_port
-P=$PORT
+tls_server_port
 pick_port
 NP=$PORT
 start_nginx "[::1]:$NP"
@@ -14,10 +13,7 @@ head -c 1000000 /dev/urandom >"$NGINX_ROOT/big.bin"
 
 start_capture out.pcapng
 
-bg server.log "$PY" "$E2E_DIR/tls_peer.py" server --host ::1 --port "$P" --cert "$CERT" --key "$KEY" \
-	--out srv --mode echo --max-conns 8 --lifetime 60
-SRV=$BG_PID
-wait_port "$P" 10
+start_py_server 8 60 --host ::1 --mode echo
 "$PY" "$E2E_DIR/tls_peer.py" client --host ::1 --port "$P" --cafile "$CERT" --out cli \
 	--count 8 --concurrency 4 --seed 6 --max-size 300000 >client.log 2>&1 ||
 	{ cat client.log >&2; fail "tls_peer client over ::1 failed"; }

@@ -64,11 +64,7 @@ assert_files_equal wget-big.bin "$NGINX_ROOT/big.bin" "body received by wget fro
 assert_eq "$(cat wget-post.out)" "received 500000 bytes" "nginx's answer to wget's POST"
 
 F=out.pcapng
-assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
-assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
-log "streams: $(streams_summary "$F")"
-assert_one_stream_per_connection "$F" "$GP" "$HP"
+assert_capture_clean "$F" "$GP" "$HP"
 
 # gnutls-cli: exactly one stream (stdin/stdout are not TLS), its bytes exactly the
 # request it read and the response it printed.

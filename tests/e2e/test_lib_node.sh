@@ -8,17 +8,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 need_tools node:nodejs
-e2e_cert
-pick_port
-P=$PORT
-# Which OpenSSL: Debian's own nodejs links libssl.so.3 (through libnode), the
-# nodesource build has it inside the executable.
-NODE=$(readlink -f "$(command -v node)")
-if ldd "$NODE" 2>/dev/null | grep -q 'libssl\.so\.3'; then
-	LIBRE='^OpenSSL 3.*libssl\.so\.3'
-else
-	LIBRE="OpenSSL.*\\($NODE\\)"
-fi
+tls_server_port
+node_library_re
 log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl): expecting Library /$LIBRE/"
 pattern_file req.bin 300000 0x5a
 pattern_file resp.bin 500000 0x00
@@ -91,12 +82,8 @@ assert_files_equal cli-1.bin resp.bin "response 2 received by the node client"
 assert_files_equal cli-2.bin big.bin "response 3 received by the node client"
 
 F=out.pcapng
-assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
-assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
 log "summary: $(grep -E '^tlspcap: TLS calls' "$CAPTURE_LOG")"
-log "streams: $(streams_summary "$F")"
-assert_one_stream_per_connection "$F" "$P"
+assert_capture_clean "$F" "$P"
 
 assert_pid_view "$F" "$CLI" client "$LIBRE" 3
 for s in $PID_STREAMS; do

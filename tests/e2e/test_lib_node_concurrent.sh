@@ -32,18 +32,11 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 need_tools node:nodejs
-e2e_cert
-pick_port
-P=$PORT
+tls_server_port
 N=${E2E_NODE_CONNS:-40}
 MIN_PCT=${E2E_NODE_MIN_PCT:-100}
 VIEWS=${E2E_NODE_VIEWS:-1}
-NODE=$(readlink -f "$(command -v node)")
-if ldd "$NODE" 2>/dev/null | grep -q 'libssl\.so\.3'; then
-	LIBRE='^OpenSSL 3.*libssl\.so\.3'
-else
-	LIBRE="OpenSSL.*\\($NODE\\)"
-fi
+node_library_re
 log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl): expecting Library /$LIBRE/; $N concurrent connections"
 
 cat >common.js <<'JS'

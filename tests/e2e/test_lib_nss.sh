@@ -73,11 +73,7 @@ for i in 1 2 3; do
 done
 
 F=out.pcapng
-assert_tshark_reads "$F"
-assert_no_expert_warnings "$F"
-assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
-log "streams: $(streams_summary "$F")"
-assert_one_stream_per_connection "$F" "$NP"
+assert_capture_clean "$F" "$NP"
 
 i=0
 for pid in "$T1" "$T2" "$T3"; do

@@ -5,10 +5,9 @@
 # ignores EOF on stdin; so both stdins are fed from files and held open until the data
 # has arrived, then the server's stdin is closed (close_notify, both exit).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-e2e_cert
-pick_port
-P=$PORT
+tls_server_port
 head -c 400000 /dev/urandom >c2s.bin
 head -c 250000 /dev/urandom >s2c.bin
 mkfifo srv.in cli.in

@@ -3,18 +3,14 @@
 # payloads up to 1 MB with every byte value: every connection byte-exact in both
 # directions in the capture; zero expert warnings; no bytes lost.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-e2e_cert
-pick_port
-P=$PORT
+tls_server_port
 N=${E2E_PY_CONNS:-50}
 
 start_capture out.pcapng
 
-bg server.log "$PY" "$E2E_DIR/tls_peer.py" server --port "$P" --cert "$CERT" --key "$KEY" \
-	--out srv --max-conns "$N" --lifetime 100
-SRV=$BG_PID
-wait_port "$P" 10
+start_py_server "$N" 100
 bg client.log "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out cli \
 	--count "$N" --concurrency "$N" --seed 42 --max-size 1048576
 CLI=$BG_PID
