@@ -91,7 +91,7 @@ demo: setup
 	scripts/demo.sh
 
 bench: tlspcap
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(OUTPUT) tlspcap

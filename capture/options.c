@@ -54,7 +54,7 @@ void options__usage(FILE *out)
 		"  -B, --buffer-size KiB     ring buffer size (default: %llu)\n"
 		"      --lib PATH            also probe this library or executable (repeatable)\n"
 		"      --list                print the TLS libraries that would be probed and exit\n"
-		"  -v, --verbose             print libbpf and per-connection messages\n"
+		"  -v, --verbose             print each library probed and libbpf's messages\n"
 		"  -h, --help                show this help\n"
 		"      --version             show the version\n"
 		"  -- COMMAND [ARGS...]      run COMMAND, trace it and its children, stop when it\n"
