@@ -31,6 +31,10 @@ int floor_ssl_read_ex_enter(struct pt_regs *ctx) { return 0; }
 SEC("uprobe")
 int floor_ssl_set_fd(struct pt_regs *ctx) { return 0; }
 
+/* tlspcap's probe_send_iov_enter (NSPR's PR_Writev): no OpenSSL site uses it. */
+SEC("uprobe")
+int floor_send_iov_enter(struct pt_regs *ctx) { return 0; }
+
 /* tlspcap's probe_set_fd_ptr (mbedtls_ssl_set_bio): no OpenSSL site uses it. */
 SEC("uprobe")
 int floor_set_fd_ptr(struct pt_regs *ctx) { return 0; }
@@ -38,6 +42,10 @@ int floor_set_fd_ptr(struct pt_regs *ctx) { return 0; }
 /* tlspcap's probe_return_int: every OpenSSL read/write site. */
 SEC("uretprobe")
 int floor_tls_return(struct pt_regs *ctx) { return 0; }
+
+/* tlspcap's probe_return_iov (NSPR's PR_Writev): no OpenSSL site. */
+SEC("uretprobe")
+int floor_tls_return_iov(struct pt_regs *ctx) { return 0; }
 
 /* tlspcap's probe_return_ssize (libraries returning ssize_t): no OpenSSL site. */
 SEC("uretprobe")

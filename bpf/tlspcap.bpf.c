@@ -29,6 +29,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define MAX_TRACKED 65536
+#define IOV_MAX 8
 /* x86-64 syscall numbers of the hooked calls. */
 #define NR_READ 0
 #define NR_WRITE 1
@@ -61,9 +62,17 @@ struct call_state {
 	__u64 sp;         /* stack pointer at entry: tells nesting from a stale entry */
 	__s32 fd;         /* first socket fd used inside the call, -1 if none */
 	__u32 cookie;     /* library index and TLSPCAP_COOKIE_* flags */
+	__u32 iov_count;  /* > 0: buf is an array of NSPR PRIOVec, not the data */
 	__u8 direction;
 	__u8 depth;
 	__u8 not_tls;     /* the call passed its own buffer to a syscall */
+};
+
+/* NSPR's public PRIOVec (prio.h), as PR_Writev takes it. */
+struct nspr_iovec {
+	__u64 base;
+	__s32 len;
+	__u32 pad;
 };
 
 struct thread_state {
@@ -170,17 +179,15 @@ static __always_inline void counter_add(__u32 index, __u64 n)
  * Waking the reader for every record costs more than the record itself
  * (~4 us per wake-up here, against ~0.6 us of work).  Records wait until
  * this much is queued or the reader's poll timer comes round; process
- * events, which discovery waits for, wake it as usual.
+ * events wake it at once: discovery and /proc reads race the process.
  */
 static __always_inline long ring_output(void *data, __u64 size, bool urgent)
 {
-	__u64 flags = 0;
+	__u64 flags = BPF_RB_FORCE_WAKEUP;
 	long err;
 
-	if (!urgent)
-		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				? BPF_RB_FORCE_WAKEUP
-				: BPF_RB_NO_WAKEUP;
+	if (!urgent && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		flags = BPF_RB_NO_WAKEUP;
 	err = bpf_ringbuf_output(&events, data, size, flags);
 	if (err)
 		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
@@ -245,8 +252,9 @@ static __always_inline struct thread_state *thread_of(__u64 pid_tgid)
 	return bpf_map_lookup_elem(&threads, &pid_tgid);
 }
 
-static __always_inline void call_enter(struct pt_regs *ctx, __u64 ssl, __u64 buf,
-				       __u64 done_ptr, __u8 direction)
+/* Returns the call's state, or NULL when it is not recorded (nested, untraced). */
+static __always_inline struct call_state *call_enter(struct pt_regs *ctx, __u64 ssl, __u64 buf,
+						     __u64 done_ptr, __u8 direction)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 sp = PT_REGS_SP_CORE(ctx);
@@ -254,16 +262,16 @@ static __always_inline void call_enter(struct pt_regs *ctx, __u64 ssl, __u64 buf
 	struct call_state *call;
 
 	if (!should_trace(pid_tgid >> 32))
-		return;
+		return NULL;
 	t = thread_of(pid_tgid);
 	if (!t)
-		return;
+		return NULL;
 	/* A deeper stack means an exported TLS call made by another one:
 	 * the outer call records the data.  Otherwise the entry is stale. */
 	if (t->in_call && t->call.sp > sp) {
 		t->call.depth++;
 		counter_add(TLSPCAP_COUNTER_CALLS_NESTED, 1);
-		return;
+		return NULL;
 	}
 	call = &t->call;
 	call->ssl = ssl;
@@ -277,7 +285,9 @@ static __always_inline void call_enter(struct pt_regs *ctx, __u64 ssl, __u64 buf
 	call->direction = direction;
 	call->depth = 0;
 	call->not_tls = 0;
+	call->iov_count = 0;
 	t->in_call = 1;
+	return call;
 }
 
 SEC("uprobe")
@@ -305,6 +315,17 @@ SEC("uprobe")
 int BPF_KPROBE(probe_recv_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
 {
 	call_enter(ctx, (__u64)ssl, (__u64)buf, (__u64)readbytes, TLSPCAP_DIR_RECV);
+	return 0;
+}
+
+/* PR_Writev(fd, const PRIOVec *iov, PRInt32 iov_size, timeout) */
+SEC("uprobe")
+int BPF_KPROBE(probe_send_iov_enter, void *fd, const void *iov, int iov_size)
+{
+	struct call_state *call = call_enter(ctx, (__u64)fd, (__u64)iov, 0, TLSPCAP_DIR_SEND);
+
+	if (call)
+		call->iov_count = iov_size > 0 ? iov_size : 0;
 	return 0;
 }
 
@@ -475,42 +496,99 @@ struct chunk_ctx {
 	__u8 attribution;
 };
 
+/*
+ * One record: @len stream bytes at @offset, of which the first @kept are
+ * copied from @buf (@kept <= @len; the rest was cut by the snap length).
+ * A global function: the verifier checks it once, not at every call site.
+ */
+__noinline int emit_record(const struct chunk_ctx *c, __u64 buf, __u64 offset, __u64 len,
+			   __u64 kept)
+{
+	struct tlspcap_data_record *rec;
+	__u32 zero = 0;
+
+	if (!c)
+		return 0;
+	rec = bpf_map_lookup_elem(&scratch, &zero);
+	if (!rec)
+		return 0;
+	asm volatile("" : "+r"(kept)); /* keep the bound check below for the verifier */
+	if (kept > TLSPCAP_CHUNK_MAX)
+		return 0;
+	rec->hdr = c->hdr;
+	rec->ssl_ctx = c->ssl;
+	rec->offset = offset;
+	rec->len = len;
+	rec->data_len = kept;
+	rec->library = c->library;
+	rec->direction = c->direction;
+	rec->attribution = c->attribution;
+	if (kept && bpf_probe_read_user(rec->data, kept, (void *)buf)) {
+		counter_add(TLSPCAP_COUNTER_READ_FAULTS, 1);
+		rec->data_len = 0;
+		kept = 0;
+	}
+	if (ring_output(rec, TLSPCAP_DATA_RECORD_HEADER_SIZE + kept, false))
+		counter_add(TLSPCAP_COUNTER_BYTES_DROPPED, len);
+	return 0;
+}
+
+/* bpf_loop callback: chunk @index of one buffer (c->buf, c->kept of c->total). */
 static long emit_chunk(__u32 index, void *arg)
 {
 	struct chunk_ctx *c = arg;
 	__u64 pos = (__u64)index * TLSPCAP_CHUNK_MAX;
-	struct tlspcap_data_record *rec;
-	__u32 zero = 0;
 	__u64 n;
 
 	if (pos >= c->kept)
 		return 1;
-	rec = bpf_map_lookup_elem(&scratch, &zero);
-	if (!rec)
-		return 1;
 	n = c->kept - pos;
 	if (n > TLSPCAP_CHUNK_MAX)
 		n = TLSPCAP_CHUNK_MAX;
-	asm volatile("" : "+r"(n)); /* keep the bound check below for the verifier */
-	if (n > TLSPCAP_CHUNK_MAX)
-		return 1;
-	rec->hdr = c->hdr;
-	rec->ssl_ctx = c->ssl;
-	rec->offset = c->offset + pos;
 	/* The last chunk also covers the bytes the snap length cut off. */
-	rec->len = pos + n >= c->kept ? c->total - pos : n;
-	rec->data_len = n;
-	rec->library = c->library;
-	rec->direction = c->direction;
-	rec->attribution = c->attribution;
-	if (bpf_probe_read_user(rec->data, n, (void *)(c->buf + pos))) {
-		counter_add(TLSPCAP_COUNTER_READ_FAULTS, 1);
-		rec->data_len = 0;
-		n = 0;
-	}
-	if (ring_output(rec, TLSPCAP_DATA_RECORD_HEADER_SIZE + n, false))
-		counter_add(TLSPCAP_COUNTER_BYTES_DROPPED, rec->len);
+	emit_record(c, c->buf + pos, c->offset + pos, pos + n >= c->kept ? c->total - pos : n, n);
 	return 0;
+}
+
+static __always_inline void emit_buffer(struct chunk_ctx *c)
+{
+	__u64 nr_chunks = (c->kept + TLSPCAP_CHUNK_MAX - 1) / TLSPCAP_CHUNK_MAX;
+
+	if (nr_chunks > TLSPCAP_MAX_CHUNKS_PER_CALL)
+		nr_chunks = TLSPCAP_MAX_CHUNKS_PER_CALL;
+	bpf_loop(nr_chunks, emit_chunk, c, 0);
+}
+
+/*
+ * A gathering write (PR_Writev): its first IOV_MAX pieces in order, each in
+ * chunks.  Bytes in further pieces are not emitted: user space sees them as
+ * lost.  (One bpf_loop per piece: the verifier checks each, so few pieces.)
+ */
+static __always_inline void emit_iovec(struct chunk_ctx *c, __u64 iov, __u32 count)
+{
+	__u64 left = c->total, keep = c->kept, offset = c->offset;
+	struct nspr_iovec piece;
+	__u32 i;
+
+	for (i = 0; i < IOV_MAX && i < count && left; i++) {
+		if (bpf_probe_read_user(&piece, sizeof(piece), (void *)(iov + i * sizeof(piece)))) {
+			counter_add(TLSPCAP_COUNTER_READ_FAULTS, 1);
+			return;
+		}
+		if (piece.len <= 0)
+			continue;
+		c->buf = piece.base;
+		c->offset = offset;
+		c->total = (__u64)piece.len < left ? (__u64)piece.len : left;
+		c->kept = c->total < keep ? c->total : keep;
+		if (c->kept)
+			emit_buffer(c);
+		else /* cut by the snap length: a record saying how much */
+			emit_record(c, c->buf, c->offset, c->total, 0);
+		offset += c->total;
+		left -= c->total;
+		keep -= c->kept;
+	}
 }
 
 /*
@@ -576,13 +654,15 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state 
 	return attribution;
 }
 
-static __always_inline void call_return(struct pt_regs *ctx, long ret)
+/* @gathering: the call was a PR_Writev, its buffer an iovec (a program of its own,
+ * so the verifier sees each emission path alone). */
+static __always_inline void call_return(struct pt_regs *ctx, long ret, bool gathering)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
 	struct session *session;
 	struct chunk_ctx c = {};
-	__u64 total = 0, nr_chunks;
+	__u64 total = 0;
 
 	if (!t || !t->in_call)
 		return;
@@ -621,18 +701,25 @@ static __always_inline void call_return(struct pt_regs *ctx, long ret)
 	c.offset = session->offset[c.direction];
 	/* Advance first: a lost record must still leave a gap, not shift bytes. */
 	session->offset[c.direction] += total;
-
-	nr_chunks = (c.kept + TLSPCAP_CHUNK_MAX - 1) / TLSPCAP_CHUNK_MAX;
-	if (nr_chunks > TLSPCAP_MAX_CHUNKS_PER_CALL)
-		nr_chunks = TLSPCAP_MAX_CHUNKS_PER_CALL;
-	bpf_loop(nr_chunks, emit_chunk, &c, 0);
+	if (gathering)
+		emit_iovec(&c, t->call.buf, t->call.iov_count);
+	else
+		emit_buffer(&c);
 }
 
 /* int-returning functions (OpenSSL, wolfSSL, mbedTLS, NSPR): rax's upper half is not theirs. */
 SEC("uretprobe")
 int BPF_KRETPROBE(probe_return_int, long ret)
 {
-	call_return(ctx, (int)ret);
+	call_return(ctx, (int)ret, false);
+	return 0;
+}
+
+/* PR_Writev: returns int, sent the pieces of an iovec. */
+SEC("uretprobe")
+int BPF_KRETPROBE(probe_return_iov, long ret)
+{
+	call_return(ctx, (int)ret, true);
 	return 0;
 }
 
@@ -640,7 +727,7 @@ int BPF_KRETPROBE(probe_return_int, long ret)
 SEC("uretprobe")
 int BPF_KRETPROBE(probe_return_ssize, long ret)
 {
-	call_return(ctx, ret);
+	call_return(ctx, ret, false);
 	return 0;
 }
 

@@ -636,6 +636,7 @@ static int connection_table__handle_exit(struct connection_table *t, const struc
 {
 	char why[64];
 	struct connection *c, *next;
+	bool still_waiting = false;
 	int err = 0, ret;
 
 	snprintf(why, sizeof(why), "tlspcap: process %u exited", rec->tgid);
@@ -650,7 +651,11 @@ static int connection_table__handle_exit(struct connection_table *t, const struc
 		if (!err)
 			err = ret;
 	}
-	process_cache__forget(t->cfg.processes, rec->tgid);
+	for (c = t->all; c && !still_waiting; c = c->all_next)
+		still_waiting = c->tgid == (pid_t)rec->tgid;
+	/* Its streams not written yet still need what /proc said while it lived. */
+	if (!still_waiting)
+		process_cache__forget(t->cfg.processes, rec->tgid);
 	return err;
 }
 

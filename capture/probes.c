@@ -70,6 +70,9 @@ static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_pro
 	case TLS_ROLE_RECV_EX:
 		return (struct role_programs){ skel->progs.probe_recv_ex_enter,
 					       skel->progs.probe_return_int };
+	case TLS_ROLE_SEND_IOV:
+		return (struct role_programs){ skel->progs.probe_send_iov_enter,
+					       skel->progs.probe_return_iov };
 	case TLS_ROLE_SEND_SSIZE:
 		return (struct role_programs){ skel->progs.probe_send_enter,
 					       skel->progs.probe_return_ssize };
@@ -105,8 +108,10 @@ static int probes__set_uprobe_multi(struct tlspcap_bpf *skel)
 	struct bpf_program *progs[] = {
 		skel->progs.probe_send_enter,    skel->progs.probe_recv_enter,
 		skel->progs.probe_send_ex_enter, skel->progs.probe_recv_ex_enter,
+		skel->progs.probe_send_iov_enter,
 		skel->progs.probe_set_fd,        skel->progs.probe_set_fd_ptr,
 		skel->progs.probe_return_int,    skel->progs.probe_return_ssize,
+		skel->progs.probe_return_iov,
 	};
 	size_t i;
 	int err;
@@ -259,11 +264,13 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 	struct bpf_program *entries[] = {
 		p->skel->progs.probe_send_enter,    p->skel->progs.probe_recv_enter,
 		p->skel->progs.probe_send_ex_enter, p->skel->progs.probe_recv_ex_enter,
+		p->skel->progs.probe_send_iov_enter,
 		p->skel->progs.probe_set_fd,        p->skel->progs.probe_set_fd_ptr,
 	};
 	struct bpf_program *returns[] = {
 		p->skel->progs.probe_return_int,
 		p->skel->progs.probe_return_ssize,
+		p->skel->progs.probe_return_iov,
 	};
 	uint32_t cookie = index & TLSPCAP_COOKIE_LIBRARY_MASK;
 	size_t i;

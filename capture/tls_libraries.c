@@ -75,6 +75,7 @@ const struct tls_library_type tls_library_types[] = {
 			{ "PR_Read", TLS_ROLE_RECV },
 			{ "PR_Send", TLS_ROLE_SEND },
 			{ "PR_Recv", TLS_ROLE_RECV },
+			{ "PR_Writev", TLS_ROLE_SEND_IOV },
 		},
 	},
 	{

@@ -5,7 +5,7 @@
 SAMPLES_OUT := $(OUTPUT)/samples
 BORINGSSL_DIR := /usr/lib/x86_64-linux-gnu/android
 SAMPLE_PEERS := $(SAMPLES_OUT)/tls_peer_boringssl $(SAMPLES_OUT)/tls_peer_wolfssl \
-	$(SAMPLES_OUT)/tls_peer_mbedtls
+	$(SAMPLES_OUT)/tls_peer_mbedtls $(SAMPLES_OUT)/nss_writev_client
 
 .PHONY: samples
 samples: $(SAMPLE_PEERS)
@@ -35,3 +35,12 @@ $(SAMPLES_OUT)/tls_peer_wolfssl: samples/tls_peer_wolfssl.c $(SAMPLES_OUT)/tls_p
 $(SAMPLES_OUT)/tls_peer_mbedtls: samples/tls_peer_mbedtls.c $(SAMPLES_OUT)/tls_peer.o samples/tls_peer.h
 	$(call msg,SAMPLE,$@)
 	$(Q)$(CC) $(CFLAGS) -Isamples $< $(SAMPLES_OUT)/tls_peer.o -lmbedtls -lmbedx509 -lmbedcrypto -o $@
+
+# NSS client sending its request with PR_Writev (tests/e2e/test_lib_nss_writev.sh); uses
+# only tls_peer_pattern() of tls_peer.h, not tls_peer.o.
+NSS_CFLAGS = $(shell pkg-config --cflags nss)
+NSS_LIBS = $(shell pkg-config --libs nss)
+
+$(SAMPLES_OUT)/nss_writev_client: samples/nss_writev_client.c samples/tls_peer.h | $(SAMPLES_OUT)
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) -Isamples $(NSS_CFLAGS) $< $(NSS_LIBS) -o $@

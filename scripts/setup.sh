@@ -14,7 +14,7 @@ PACKAGES=(
 	# Other TLS libraries (tests/e2e/test_lib_*.sh, samples/tls_peer_*.c): their peers
 	# and the development files of the sample peers.
 	gnutls-bin wget libnss3-tools nodejs
-	android-libboringssl-dev libwolfssl-dev libmbedtls-dev
+	android-libboringssl-dev libwolfssl-dev libmbedtls-dev libnss3-dev
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )

@@ -23,6 +23,8 @@ assert_no_expert_warnings cmd.pcapng
 s=$(streams_with_comment cmd.pcapng 'Cmd: curl')
 [ -n "$s" ] || fail "no stream with 'Cmd: curl'"
 ok "curl's stream present (tcp.stream $s)"
+# curl is gone long before its stream is written: its command line was read at exec.
+assert_contains "$(stream_comment cmd.pcapng "$s")" "Args: curl -sS --http1.1" "curl's stream comment"
 uris=$(tfields cmd.pcapng http.request http.request.uri)
 assert_contains "$uris" "/index.html?cmdmode" "HTTP request URIs"
 
