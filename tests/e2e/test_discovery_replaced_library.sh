@@ -13,20 +13,14 @@ head -c 200000 /dev/urandom >"$NGINX_ROOT/blob.bin"
 mkdir lib
 cp /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3 lib/
 cat >client.py <<'PY'
-import os, ssl, sys, time, urllib.request
+import gate, ssl, sys, urllib.request
 port, cafile = sys.argv[1], sys.argv[2]
 ctx = ssl.create_default_context(cafile=cafile)  # libssl is mapped from here on
-open("ready", "w").close()
-for _ in range(300):  # <= 30 s for the capture to start
-    if os.path.exists("go"):
-        break
-    time.sleep(0.1)
-else:
-    sys.exit("no go")
+gate.ready_then_wait_for_go()  # the capture starts meanwhile
 with urllib.request.urlopen("https://127.0.0.1:%s/blob.bin" % port, context=ctx, timeout=20) as r:
     open("got.bin", "wb").write(r.read())
 PY
-LD_LIBRARY_PATH=$PWD/lib bg client.log "$PY" client.py "$HP" "$CERT"
+LD_LIBRARY_PATH=$PWD/lib PYTHONPATH=$E2E_DIR bg client.log "$PY" client.py "$HP" "$CERT"
 CLI=$BG_PID
 for ((i = 0; i < 100; i++)); do [ -e ready ] && break; sleep 0.1; done
 [ -e ready ] || fail "client did not start: $(cat client.log)"

@@ -9,7 +9,7 @@ tls_server_port
 cat >peer.py <<'PY'
 # server: echo every chunk back.  client: 64 KiB before "go" appears, 100 KiB after;
 # writes what it sent after "go" to after.bin and what came back to echo.bin.
-import os, random, socket, ssl, sys, time
+import random, socket, ssl, sys
 mode, port = sys.argv[1], int(sys.argv[2])
 if mode == "server":
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -19,6 +19,7 @@ if mode == "server":
     while (data := conn.recv(65536)):
         conn.sendall(data)
     sys.exit(0)
+import gate  # the client alone: on PYTHONPATH=$E2E_DIR
 ctx = ssl.create_default_context(cafile=sys.argv[3])
 conn = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
 def exchange(payload):
@@ -30,13 +31,7 @@ def exchange(payload):
 rng = random.Random(7)
 before = bytes(rng.getrandbits(8) for _ in range(65536))
 assert exchange(before) == before
-open("ready", "w").close()
-for _ in range(300):  # <= 30 s for the capture to start
-    if os.path.exists("go"):
-        break
-    time.sleep(0.1)
-else:
-    sys.exit("no go")
+gate.ready_then_wait_for_go()  # the capture starts meanwhile
 after = bytes(rng.getrandbits(8) for _ in range(102400))
 echo = exchange(after)
 open("after.bin", "wb").write(after)
@@ -47,7 +42,7 @@ PY
 bg server.log "$PY" peer.py server "$P" "$CERT" "$KEY"
 SRV=$BG_PID
 wait_port "$P" 10
-bg client.log "$PY" peer.py client "$P" "$CERT"
+PYTHONPATH=$E2E_DIR bg client.log "$PY" peer.py client "$P" "$CERT"
 CLI=$BG_PID
 for ((i = 0; i < 100; i++)); do [ -e ready ] && break; sleep 0.1; done
 [ -e ready ] || fail "client never finished its first exchange: $(cat client.log)"
