@@ -1317,6 +1317,15 @@ static void judged_assert_bytes(const struct judged *j, long stream, int from_cl
 	assert_int_equal(total, len);
 }
 
+/* The HTTP request and response once each, and one FIN from each side. */
+static void judged_assert_exchange(const struct judged *j, long stream)
+{
+	judged_assert_bytes(j, stream, 1, http_request, REQ_LEN);
+	judged_assert_bytes(j, stream, 0, http_response, RESP_LEN);
+	assert_int_equal(judged_fins(j, stream, 1), 1);
+	assert_int_equal(judged_fins(j, stream, 0), 1);
+}
+
 /* The SYN's comments: @n of them, each beginning "PID: ", the first of @first_pid. */
 static void judged_assert_syn_comments(const struct judged *j, long stream, size_t n,
 				       pid_t first_pid, pid_t second_pid)
@@ -1421,10 +1430,7 @@ static void test_late_peer_after_close(void **state)
 	judged_assert_syn_comments(&j, 0, 2, p.a, p.b);
 	assert_int_equal(judged_syn(&j, 0)->sport, c->idle_port);
 	assert_int_equal(judged_syn(&j, 0)->dport, c->listen_port);
-	judged_assert_bytes(&j, 0, 1, http_request, REQ_LEN);
-	judged_assert_bytes(&j, 0, 0, http_response, RESP_LEN);
-	assert_int_equal(judged_fins(&j, 0, 1), 1);
-	assert_int_equal(judged_fins(&j, 0, 0), 1);
+	judged_assert_exchange(&j, 0);
 	judged_assert_no_warnings(&j);
 	judged_free(&j);
 }
@@ -1533,10 +1539,7 @@ static void test_ended_view_then_exit(void **state)
 	judge(c, &j);
 	assert_int_equal(judged_streams(&j), 1);
 	judged_assert_syn_comments(&j, 0, 1, p.a, 0);
-	judged_assert_bytes(&j, 0, 1, http_request, REQ_LEN);
-	judged_assert_bytes(&j, 0, 0, http_response, RESP_LEN);
-	assert_int_equal(judged_fins(&j, 0, 1), 1);
-	assert_int_equal(judged_fins(&j, 0, 0), 1);
+	judged_assert_exchange(&j, 0);
 	judged_assert_no_warnings(&j);
 	judged_free(&j);
 }

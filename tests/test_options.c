@@ -84,18 +84,22 @@ static void assert_refused(const struct parsed *p, const char *what)
 		assert_true(*c == '\n' || (*c >= ' ' && *c < 0x7f));
 }
 
+/* A command line refused with a message containing @what. */
+#define REFUSED(what, ...)                               \
+	do {                                             \
+		struct parsed *refused = PARSE(__VA_ARGS__); \
+		assert_refused(refused, what);           \
+		parsed_free(refused);                    \
+	} while (0)
+
 static void test_output_required(void **state)
 {
 	struct parsed *p = parse_argv((char *[]){ "tlspcap", NULL });
 
 	assert_refused(p, "-w");
 	parsed_free(p);
-	p = PARSE("-v");
-	assert_refused(p, "-w");
-	parsed_free(p);
-	p = PARSE("-p", "1");
-	assert_refused(p, "-w");
-	parsed_free(p);
+	REFUSED("-w", "-v");
+	REFUSED("-w", "-p", "1");
 }
 
 static void test_defaults(void **state)
@@ -168,26 +172,16 @@ static void test_pids(void **state)
 	assert_contains(p->err, "-p");
 	parsed_free(p);
 
-	p = PARSE("-w", "f", "-p", "12x");
-	assert_refused(p, "12x");
-	parsed_free(p);
+	REFUSED("12x", "-w", "f", "-p", "12x");
 
-	p = PARSE("-w", "f", "-p", "-5");
-	assert_refused(p, "-p");
-	parsed_free(p);
+	REFUSED("-p", "-w", "f", "-p", "-5");
 
-	p = PARSE("-w", "f", "-p", "0");
-	assert_refused(p, "-p 0");
-	parsed_free(p);
+	REFUSED("-p 0", "-w", "f", "-p", "0");
 
-	p = PARSE("-w", "f", "-p", "");
-	assert_refused(p, "-p");
-	parsed_free(p);
+	REFUSED("-p", "-w", "f", "-p", "");
 
 	/* beyond pid_t */
-	p = PARSE("-w", "f", "-p", "4294967297");
-	assert_refused(p, "4294967297");
-	parsed_free(p);
+	REFUSED("4294967297", "-w", "f", "-p", "4294967297");
 }
 
 static void test_too_many_pids(void **state)
@@ -238,9 +232,7 @@ static void test_snaplen(void **state)
 	assert_int_equal(p->opts.snaplen, 0);
 	parsed_free(p);
 
-	p = PARSE("-w", "f", "-c", " 5");
-	assert_refused(p, "-c");
-	parsed_free(p);
+	REFUSED("-c", "-w", "f", "-c", " 5");
 
 	p = PARSE("-w", "f", "-s", "abc");
 	assert_refused(p, "abc");
@@ -253,17 +245,11 @@ static void test_snaplen(void **state)
 	parsed_free(p);
 
 	/* too big for any integer */
-	p = PARSE("-w", "f", "-s", "99999999999999999999999");
-	assert_refused(p, "99999999999999999999999");
-	parsed_free(p);
+	REFUSED("99999999999999999999999", "-w", "f", "-s", "99999999999999999999999");
 
-	p = PARSE("-w", "f", "-s", "-1");
-	assert_refused(p, "-s");
-	parsed_free(p);
+	REFUSED("-s", "-w", "f", "-s", "-1");
 
-	p = PARSE("-w", "f", "-s", "10k");
-	assert_refused(p, "10k");
-	parsed_free(p);
+	REFUSED("10k", "-w", "f", "-s", "10k");
 }
 
 static void test_count(void **state)
@@ -279,18 +265,14 @@ static void test_count(void **state)
 	assert_int_equal(p->opts.count, UINT64_MAX);
 	parsed_free(p);
 
-	p = PARSE("-w", "f", "-c", "0");
-	assert_refused(p, "-c 0");
-	parsed_free(p);
+	REFUSED("-c 0", "-w", "f", "-c", "0");
 
 	p = PARSE("-w", "f", "-c", "abc");
 	assert_refused(p, "abc");
 	assert_contains(p->err, "-c");
 	parsed_free(p);
 
-	p = PARSE("-w", "f", "-c", "18446744073709551616");
-	assert_refused(p, "18446744073709551616");
-	parsed_free(p);
+	REFUSED("18446744073709551616", "-w", "f", "-c", "18446744073709551616");
 }
 
 static void test_buffer_size(void **state)
@@ -311,13 +293,9 @@ static void test_buffer_size(void **state)
 	assert_contains(p->err, "out of range");
 	parsed_free(p);
 
-	p = PARSE("-w", "f", "-B", "4194305");
-	assert_refused(p, "-B 4194305");
-	parsed_free(p);
+	REFUSED("-B 4194305", "-w", "f", "-B", "4194305");
 
-	p = PARSE("-w", "f", "-B", "lots");
-	assert_refused(p, "lots");
-	parsed_free(p);
+	REFUSED("lots", "-w", "f", "-B", "lots");
 }
 
 static void test_comm(void **state)
@@ -333,9 +311,7 @@ static void test_comm(void **state)
 	assert_contains(p->err, "--comm");
 	parsed_free(p);
 
-	p = PARSE("-w", "f", "--comm", "");
-	assert_refused(p, "--comm");
-	parsed_free(p);
+	REFUSED("--comm", "-w", "f", "--comm", "");
 }
 
 static void test_unknown_option(void **state)
@@ -347,18 +323,12 @@ static void test_unknown_option(void **state)
 	assert_contains(p->err, "--help");
 	parsed_free(p);
 
-	p = PARSE("-w", "f", "--bogus=3");
-	assert_refused(p, "--bogus");
-	parsed_free(p);
+	REFUSED("--bogus", "-w", "f", "--bogus=3");
 
-	p = PARSE("-w", "f", "-x");
-	assert_refused(p, "'-x'");
-	parsed_free(p);
+	REFUSED("'-x'", "-w", "f", "-x");
 
 	/* in a bundle */
-	p = PARSE("-vq", "-w", "f");
-	assert_refused(p, "'-q'");
-	parsed_free(p);
+	REFUSED("'-q'", "-vq", "-w", "f");
 }
 
 /* An option whose argument is missing is named as such, not as unknown. */
@@ -408,14 +378,10 @@ static void test_command(void **state)
 	assert_contains(p->err, "--");
 	parsed_free(p);
 
-	p = PARSE("curl", "-w", "f");
-	assert_refused(p, "'curl'");
-	parsed_free(p);
+	REFUSED("'curl'", "curl", "-w", "f");
 
 	/* -w still required with a command */
-	p = PARSE("--", "true");
-	assert_refused(p, "-w");
-	parsed_free(p);
+	REFUSED("-w", "--", "true");
 }
 
 static void test_pid_and_command_exclusive(void **state)
