@@ -9,7 +9,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE
 INCLUDES := -I$(OUTPUT) -Ibpf -Ipcapng -Icapture
-LDLIBS := -lbpf -lelf -lz -lzstd -lpthread
+LDLIBS := -lbpf -lelf -lz -lzstd -lcapstone -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
