@@ -9,8 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +19,7 @@
 #include <unistd.h>
 
 #include "discover.h"
+#include "elf_file.h"
 
 #if defined(__x86_64__)
 #define MULTIARCH_DIR "x86_64-linux-gnu"
@@ -126,63 +125,6 @@ static size_t type__nr_sites(const struct tls_library_type *type)
 	while (n < TLS_LIBRARY_MAX_SITES && type->sites[n].symbol)
 		n++;
 	return n;
-}
-
-struct elf_file {
-	int fd;
-	Elf *elf;
-};
-
-static void elf_file__close(struct elf_file *ef)
-{
-	elf_end(ef->elf);
-	if (ef->fd >= 0)
-		close(ef->fd);
-}
-
-/*
- * The file offset of virtual address @addr: uprobes attach at file offsets.
- * 0 (never a function's offset) when no loadable segment holds it.
- */
-static uint64_t elf_file__offset_of(const struct elf_file *ef, GElf_Addr addr)
-{
-	size_t i, nr_phdrs;
-	GElf_Phdr phdr;
-
-	if (!addr || elf_getphdrnum(ef->elf, &nr_phdrs))
-		return 0;
-	for (i = 0; i < nr_phdrs; i++) {
-		if (!gelf_getphdr(ef->elf, (int)i, &phdr) || phdr.p_type != PT_LOAD)
-			continue;
-		if (addr >= phdr.p_vaddr && addr < phdr.p_vaddr + phdr.p_memsz)
-			return addr - phdr.p_vaddr + phdr.p_offset;
-	}
-	return 0;
-}
-
-/* Returns 0, -EINVAL if @path is not an ELF file, or -errno from open() */
-static int elf_file__open(struct elf_file *ef, const char *path)
-{
-	int err;
-
-	ef->elf = NULL;
-	ef->fd = -1;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ef->fd < 0)
-		return -errno;
-	/* mmap: only the symbol tables and .rodata get touched */
-	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
-	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	return 0;
-
-cleanup:
-	elf_file__close(ef);
-	return err;
 }
 
 /*
@@ -317,160 +259,77 @@ static bool symbols__complete(const struct symbols *syms)
 	return false;
 }
 
-/*
- * Marks the name of symbol @i of @data if it is a function defined there,
- * and, given @want (an entry of syms->names), only if it is that name.
- */
-static int symbols__check(struct symbols *syms, struct elf_file *ef, Elf_Data *data, size_t i,
-			  Elf64_Word strtab, const char **want)
+/* File offset of a function's address: 0 (never a function's) if unmapped */
+static uint64_t function_offset(struct elf_file *ef, uint64_t addr)
 {
-	const char *name, **hit;
-	GElf_Sym sym;
-	int type;
+	uint64_t off;
 
-	if (!gelf_getsym(data, i, &sym))
-		return -EINVAL;
-	type = GELF_ST_TYPE(sym.st_info);
-	/* an undefined SSL_write is an import, not an implementation */
-	if (sym.st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC))
-		return 0;
-	name = elf_strptr(ef->elf, strtab, sym.st_name);
-	if (!name)
-		return -EINVAL;
-	if (want) {
-		if (!strcmp(name, *want))
-			syms->offset[want - syms->names] = elf_file__offset_of(ef, sym.st_value);
-		return 0;
-	}
+	return addr && !elf_file__offset_of(ef, addr, &off) ? off : 0;
+}
+
+struct symbols_walk {
+	struct symbols *syms;
+	struct elf_file *ef;
+};
+
+/* Marks a defined function if it is one of the names wanted */
+static int symbols__mark(const struct elf_symbol *sym, void *ctx)
+{
+	struct symbols_walk *w = ctx;
 	/* .symtab of objects built with .symver: "SSL_write@@OPENSSL_3.0.0" */
-	hit = symbols__lookup(syms, name, strcspn(name, "@"));
+	const char **hit = symbols__lookup(w->syms, sym->name, sym->name_len);
+
 	if (hit)
-		syms->offset[hit - syms->names] = elf_file__offset_of(ef, sym.st_value);
+		w->syms->offset[hit - w->syms->names] = function_offset(w->ef, sym->addr);
 	return 0;
 }
 
-static uint32_t gnu_hash(const char *s)
+/* Each name through .gnu.hash, or else a walk of all of .dynsym */
+static int symbols__read_dynsym(struct symbols *syms, struct elf_file *ef)
 {
-	uint32_t h = 5381;
-
-	for (; *s; s++)
-		h = h * 33 + (unsigned char)*s;
-	return h;
-}
-
-/*
- * Looks every name up through the .gnu.hash of the .dynsym section @scn:
- * node's .dynsym has 75,000 symbols. Returns 0, 1 if there is no usable
- * hash table (then read them all), or -errno.
- */
-static int symbols__read_gnu_hash(struct symbols *syms, struct elf_file *ef, Elf_Scn *dynsym,
-				  Elf_Data *data, size_t nr_syms, Elf64_Word strtab)
-{
-	const bool native = elf_getident(ef->elf, NULL)[EI_DATA] ==
-			    (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB);
-	size_t words, head, nr_chain, i, idx;
-	uint32_t nr_buckets, sym_offset, h, h2;
-	const uint32_t *w, *buckets, *chain;
-	Elf_Scn *scn = NULL;
-	Elf_Data *hash;
-	GElf_Shdr shdr;
+	struct symbols_walk w = { syms, ef };
+	struct elf_symbol sym;
+	size_t i;
 	int err;
-
-	while ((scn = elf_nextscn(ef->elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr))
-			return -EINVAL;
-		if (shdr.sh_type == SHT_GNU_HASH && shdr.sh_link == elf_ndxscn(dynsym))
-			break;
-	}
-	/* the raw words are only ours to read in our byte order */
-	if (!scn || !native)
-		return 1;
-	hash = elf_rawdata(scn, NULL);
-	if (!hash || !hash->d_buf || hash->d_size < 16 || (uintptr_t)hash->d_buf % 4)
-		return 1;
-	w = hash->d_buf;
-	words = hash->d_size / 4;
-	nr_buckets = w[0];
-	sym_offset = w[1];
-	/* then the Bloom filter of w[2] words of the class's size, unused here */
-	head = 4 + (size_t)w[2] * (gelf_getclass(ef->elf) == ELFCLASS64 ? 2 : 1);
-	if (!nr_buckets || head + nr_buckets > words)
-		return 1;
-	buckets = w + head;
-	chain = buckets + nr_buckets;
-	nr_chain = words - head - nr_buckets;
 
 	for (i = 0; i < syms->count; i++) {
-		h = gnu_hash(syms->names[i]);
-		for (idx = buckets[h % nr_buckets]; idx >= sym_offset && idx < nr_syms &&
-						     idx - sym_offset < nr_chain; idx++) {
-			h2 = chain[idx - sym_offset];
-			if ((h | 1) == (h2 | 1)) {
-				err = symbols__check(syms, ef, data, idx, strtab, &syms->names[i]);
-				if (err)
-					return err;
-			}
-			if (h2 & 1)
-				break;
-		}
-	}
-	return 0;
-}
-
-static int symbols__read_section(struct symbols *syms, struct elf_file *ef, Elf64_Word sh_type)
-{
-	Elf_Scn *scn = NULL;
-	Elf_Data *data;
-	GElf_Shdr shdr;
-	size_t i, n;
-	int err;
-
-	while ((scn = elf_nextscn(ef->elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr))
-			return -EINVAL;
-		if (shdr.sh_type != sh_type || !shdr.sh_entsize)
+		err = elf_file__dynsym_lookup(ef, syms->names[i], &sym);
+		if (err == -ENOENT)
 			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data)
-			return -EINVAL;
-		n = shdr.sh_size / shdr.sh_entsize;
-		err = sh_type == SHT_DYNSYM ?
-			      symbols__read_gnu_hash(syms, ef, scn, data, n, shdr.sh_link) : 1;
-		if (err == 1)
-			for (i = 0, err = 0; i < n && !err; i++)
-				err = symbols__check(syms, ef, data, i, shdr.sh_link, NULL);
+		if (err == -EOPNOTSUPP)
+			return elf_file__for_each_function(ef, SHT_DYNSYM, symbols__mark, &w);
 		if (err)
 			return err;
+		syms->offset[i] = function_offset(ef, sym.addr);
 	}
 	return 0;
 }
 
 static int symbols__read(struct symbols *syms, struct elf_file *ef)
 {
+	struct symbols_walk w = { syms, ef };
 	int err;
 
 	memset(syms->offset, 0, syms->count * sizeof(*syms->offset));
-	err = symbols__read_section(syms, ef, SHT_DYNSYM);
+	err = symbols__read_dynsym(syms, ef);
 	/* static builds keep their functions in .symtab only (if not stripped) */
 	if (!err && !symbols__complete(syms))
-		err = symbols__read_section(syms, ef, SHT_SYMTAB);
+		err = elf_file__for_each_function(ef, SHT_SYMTAB, symbols__mark, &w);
 	return err;
 }
 
 /* Initialises @syms and reads them from the ELF file at @path; on error nothing is left to free. */
 static int symbols__load(struct symbols *syms, const char *path)
 {
-	struct elf_file ef;
+	struct elf_file *ef;
 	int err;
 
 	err = symbols__init(syms);
 	if (err)
 		return err;
-	err = elf_file__open(&ef, path);
-	if (!err) {
-		err = symbols__read(syms, &ef);
-		elf_file__close(&ef);
-	}
+	ef = elf_file__open(path);
+	err = ef ? symbols__read(syms, ef) : -errno;
+	elf_file__close(ef);
 	if (err)
 		symbols__free(syms);
 	return err;
@@ -511,68 +370,51 @@ static void copy_text(char *buf, size_t sz, const char *text, size_t len)
 static int find_version(const char *path, const char *prefix, char *buf, size_t sz)
 {
 	enum { NONE, NAME, WORD } found = NONE;
-	size_t shstrndx, plen = strlen(prefix);
-	struct elf_file ef;
-	Elf_Scn *scn = NULL;
-	Elf_Data *data;
-	GElf_Shdr shdr;
+	size_t plen = strlen(prefix), size;
+	const char *start, *end, *p, *hit;
+	struct elf_section rodata;
+	struct elf_file *ef;
+	const void *data;
 	int err;
 
-	err = elf_file__open(&ef, path);
+	ef = elf_file__open(path);
+	if (!ef)
+		return -errno;
+	err = elf_file__section_by_name(ef, ".rodata", &rodata);
+	if (!err && rodata.type != SHT_PROGBITS)
+		err = -ENOENT;
+	if (!err)
+		err = elf_file__section_data(ef, &rodata, &data, &size);
+	if (err == -ENODATA)
+		err = -ENOENT;
 	if (err)
-		return err;
-	if (elf_getshdrstrndx(ef.elf, &shstrndx)) {
-		err = -EINVAL;
 		goto cleanup;
-	}
-	while ((scn = elf_nextscn(ef.elf, scn))) {
-		const char *name, *start, *end, *p, *hit;
+	start = data;
+	end = start + size;
+	for (p = start; (hit = memmem(p, end - p, prefix, plen)); p = hit + 1) {
+		const char *v = hit + plen, *w;
+		bool whole = hit == start || !hit[-1];
 
-		if (!gelf_getshdr(scn, &shdr)) {
-			err = -EINVAL;
-			goto cleanup;
-		}
-		name = elf_strptr(ef.elf, shstrndx, shdr.sh_name);
-		if (!name) {
-			err = -EINVAL;
-			goto cleanup;
-		}
-		if (shdr.sh_type != SHT_PROGBITS || strcmp(name, ".rodata"))
-			continue;
-		data = elf_rawdata(scn, NULL);
-		if (!data) {
-			err = -EINVAL;
-			goto cleanup;
-		}
-		if (!data->d_buf)
-			continue;
-		start = data->d_buf;
-		end = start + data->d_size;
-		for (p = start; (hit = memmem(p, end - p, prefix, plen)); p = hit + 1) {
-			const char *v = hit + plen, *w;
-			bool whole = hit == start || !hit[-1];
-
-			if (v < end && isdigit((unsigned char)*v)) {
-				if (whole) {
-					copy_text(buf, sz, v, strnlen(v, end - v));
-					goto cleanup;
-				}
-				if (found < WORD) {
-					for (w = v; w < end && *w && !isspace((unsigned char)*w); w++)
-						;
-					copy_text(buf, sz, v, w - v);
-					found = WORD;
-				}
-			} else if (whole && found < NAME && (v == end || !*v)) {
-				buf[0] = '\0';
-				found = NAME;
+		if (v < end && isdigit((unsigned char)*v)) {
+			if (whole) {
+				copy_text(buf, sz, v, strnlen(v, end - v));
+				goto cleanup;
 			}
+			if (found < WORD) {
+				for (w = v; w < end && *w && !isspace((unsigned char)*w); w++)
+					;
+				copy_text(buf, sz, v, w - v);
+				found = WORD;
+			}
+		} else if (whole && found < NAME && (v == end || !*v)) {
+			buf[0] = '\0';
+			found = NAME;
 		}
 	}
 	err = found ? 0 : -ENOENT;
 
 cleanup:
-	elf_file__close(&ef);
+	elf_file__close(ef);
 	return err;
 }
 
