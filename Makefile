@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 # One pattern rule per stage: vmlinux.h -> .bpf.o -> .skel.h -> user objects.
+# SANITIZE=1 builds the same with clang, ASan and UBSan (and libFuzzer's coverage
+# instrumentation) into its own directory; tests/fuzz/fuzz.mk uses it.
 OUTPUT := .output
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -7,6 +9,13 @@ CC ?= cc
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS ?= -g -O2
+ifeq ($(SANITIZE),1)
+OUTPUT := .output-sanitize
+CC := $(CLANG)
+# Every report is fatal, so a test or fuzz run fails on it.
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS := -g -O1 $(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link
+endif
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE
 INCLUDES := -I$(OUTPUT) -Ibpf -Ipcapng -Icapture
 LDLIBS := -lbpf -lelf -lz -lzstd -lcapstone -lpthread
@@ -94,8 +103,10 @@ bench: tlspcap
 	scripts/bench.sh $(BENCH_ARGS)
 
 clean:
-	rm -rf $(OUTPUT) tlspcap
+	rm -rf .output .output-sanitize tlspcap
 
-# Sample TLS peers (samples/) and the benchmark (scripts/) keep their rules beside them.
+# Sample TLS peers (samples/), the benchmark (scripts/) and the fuzzers (tests/fuzz/)
+# keep their rules beside them.
 include samples/samples.mk
 include scripts/bench.mk
+include tests/fuzz/fuzz.mk

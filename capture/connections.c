@@ -17,6 +17,8 @@
 #define TUPLE_BUCKETS 65536
 #define COMMENT_MAX 2048
 #define PLACEHOLDER_SERVER_PORT 9 /* discard: no dissector claims it */
+/* The most one TLS call's records can cover (the probes' chunk limit). */
+#define RECORD_LEN_MAX ((uint64_t)TLSPCAP_CHUNK_MAX * TLSPCAP_MAX_CHUNKS_PER_CALL)
 
 static const char http2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -109,20 +111,29 @@ static void endpoint_format(const struct tcp_endpoint *e, char *buf, size_t size
 		snprintf(buf, size, "%s:%u", addr, e->port);
 }
 
-/* A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d: show them as IPv4. */
-static void endpoint_from_socket(struct tcp_endpoint *e, int family, const uint8_t *addr,
-				 uint16_t port)
+static void endpoint_set(struct tcp_endpoint *e, int family, const uint8_t *addr, uint16_t port)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = family;
+	e->port = port;
+	memcpy(e->addr, addr, family == AF_INET ? 4 : 16);
+}
+
+/*
+ * A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d: show them as
+ * IPv4, but only when both ends are mapped (a stream has one family).
+ */
+static void connection__set_endpoints(struct connection *c, const struct tlspcap_socket_record *rec)
 {
 	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 
-	memset(e, 0, sizeof(*e));
-	e->port = port;
-	if (family == AF_INET6 && !memcmp(addr, v4_mapped, sizeof(v4_mapped))) {
-		e->family = AF_INET;
-		memcpy(e->addr, addr + 12, 4);
+	if (rec->family == AF_INET6 && !memcmp(rec->local_addr, v4_mapped, sizeof(v4_mapped)) &&
+	    !memcmp(rec->remote_addr, v4_mapped, sizeof(v4_mapped))) {
+		endpoint_set(&c->local, AF_INET, rec->local_addr + 12, rec->local_port);
+		endpoint_set(&c->remote, AF_INET, rec->remote_addr + 12, rec->remote_port);
 	} else {
-		e->family = family;
-		memcpy(e->addr, addr, family == AF_INET ? 4 : 16);
+		endpoint_set(&c->local, rec->family, rec->local_addr, rec->local_port);
+		endpoint_set(&c->remote, rec->family, rec->remote_addr, rec->remote_port);
 	}
 }
 
@@ -441,11 +452,18 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 		}
 		peer = c->peer;
 		err = connection_table__open(t, c); /* with its peer view, if any */
-		/* ...which may have closed while waiting too */
-		if (!err && peer && peer->ended)
-			err = connection_table__end_view(t, peer, peer->end_ns,
-							 *peer->end_why ? peer->end_why : NULL, true);
+		if (err && c->state == CONNECTION_WAITING) {
+			/* No stream to end: drop the view, or closing would try it for ever. */
+			connection_table__unlink(t, c);
+			connection__free_queue(c);
+			free(c);
+		}
 		if (err)
+			return err;
+		/* ...which may have closed while waiting too */
+		if (peer && peer->ended &&
+		    (err = connection_table__end_view(t, peer, peer->end_ns,
+						      *peer->end_why ? peer->end_why : NULL, true)))
 			return err;
 	}
 	s = c->stream;
@@ -457,9 +475,10 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 	}
 	connection_table__unlink(t, c);
 	connection__free_queue(c);
-	free(c);
-	if (--s->views > 0)
+	if (--s->views > 0) {
+		free(c);
 		return 0;
+	}
 	/* Bytes the probes counted but no record delivered were lost. */
 	for (dir = 0; dir < 2 && !err; dir++) {
 		uint64_t next = tcp_stream__next_offset(s->tcp, dir);
@@ -477,6 +496,7 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 	free(both);
 	free(s->late_comments);
 	free(s);
+	free(c); /* only now: @why may be its end_why */
 	return err;
 }
 
@@ -566,8 +586,7 @@ static int connection_table__handle_socket(struct connection_table *t,
 		return connection_table__maybe_open(t, c);
 	c->has_socket = true;
 	c->attribution = rec->attribution;
-	endpoint_from_socket(&c->local, rec->family, rec->local_addr, rec->local_port);
-	endpoint_from_socket(&c->remote, rec->family, rec->remote_addr, rec->remote_port);
+	connection__set_endpoints(c, rec);
 	c->joined = netinfo__was_established(t->cfg.netinfo, rec->socket_inode);
 	c->role = netinfo__is_listening(t->cfg.netinfo, c->local.port, rec->hdr.timestamp_ns)
 			  ? TCP_STREAM_SIDE_SERVER
@@ -669,9 +688,13 @@ int connection_table__handle_record(struct connection_table *t, const void *data
 	case TLSPCAP_RECORD_DATA: {
 		const struct tlspcap_data_record *rec = data;
 
+		/* A length no call can have (the value comes from the traced process's
+		 * memory for SSL_*_ex) would make the stream write truncated frames
+		 * for ever. */
 		if (size < TLSPCAP_DATA_RECORD_HEADER_SIZE ||
 		    size < TLSPCAP_DATA_RECORD_HEADER_SIZE + rec->data_len ||
-		    rec->data_len > rec->len || rec->direction > TLSPCAP_DIR_RECV)
+		    rec->data_len > rec->len || rec->direction > TLSPCAP_DIR_RECV ||
+		    rec->len > RECORD_LEN_MAX || rec->offset > UINT64_MAX - rec->len)
 			goto bad;
 		return connection_table__handle_data(t, rec, TLSPCAP_DATA_RECORD_HEADER_SIZE + rec->data_len);
 	}

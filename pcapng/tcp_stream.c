@@ -631,7 +631,8 @@ int tcp_stream__write(struct tcp_stream *s, enum tcp_stream_dir dir, uint64_t of
 	if (offset < h->next) {
 		skip = h->next - offset;
 		s->t->counters.duplicate_bytes += skip;
-		p += skip < caplen ? skip : caplen;
+		if (caplen) /* @data may be NULL */
+			p += skip < caplen ? skip : caplen;
 		caplen = skip < caplen ? caplen - skip : 0;
 		len -= skip;
 		offset = h->next;
@@ -668,7 +669,8 @@ int tcp_stream__write(struct tcp_stream *s, enum tcp_stream_dir dir, uint64_t of
 		h->seen = h->next;
 		h->pending = 0;
 		comment = NULL;
-		p += seg.caplen;
+		if (seg.caplen)
+			p += seg.caplen;
 		caplen -= seg.caplen;
 		len -= seg.len;
 	}

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Run the test suites: scripts/run-tests.sh [unit|e2e|all]   (default: all)
-#   unit: every executable .output/tests/test_* (cmocka), 120 s each
-#   e2e:  every tests/e2e/test_*.sh (needs root), 300 s each
+# Run the test suites: scripts/run-tests.sh [unit|sanitize|fuzz|e2e|all]   (default: all)
+#   unit:     every executable .output/tests/test_* (cmocka), 120 s each
+#   sanitize: the same tests built with ASan+UBSan, .output-sanitize/tests/test_* (make sanitize)
+#   fuzz:     every .output-sanitize/fuzz/fuzz_* for FUZZ_SECONDS (default 20) from its seeds
+#             in tests/fuzz/corpus/NAME; a crash, leak, UBSan report or 10 s input fails
+#   e2e:      every tests/e2e/test_*.sh (needs root), 300 s each
 # Prints "PASS name (Ns)", "FAIL name ..." (with the tail of the test's output) or
 # "SKIP name: reason" (a test exits 77 only when the environment makes it impossible),
 # then one final line "tests: N passed, N failed[, N skipped]". Exit 1 if anything failed.
-# Environment: UNIT_TIMEOUT, E2E_TIMEOUT (seconds), TESTS_FILTER (regex on test names),
+# Environment: UNIT_TIMEOUT, E2E_TIMEOUT, FUZZ_SECONDS (seconds), TESTS_FILTER (regex on test names),
 # TLSPCAP (binary under test, default ./tlspcap), E2E_KEEP=1 (keep every e2e work dir).
-# Logs: .output/test-logs/<name>.log; failed e2e work dirs are kept under .output/e2e/.
+# Logs: .output/test-logs/<name>.log; failed e2e work dirs are kept under .output/e2e/;
+# fuzz inputs found are kept in .output-sanitize/fuzz-corpus/NAME, crashes in .output-sanitize/fuzz-crashes/.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,23 +20,27 @@ cd "$ROOT" || exit 1
 
 MODE=${1:-all}
 case $MODE in
-unit | e2e | all) ;;
+unit | sanitize | fuzz | e2e | all) ;;
 -h | --help)
-	sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	echo "usage: $0 [unit|e2e|all]" >&2
+	echo "usage: $0 [unit|sanitize|fuzz|e2e|all]" >&2
 	exit 2
 	;;
 esac
 
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 E2E_TIMEOUT=${E2E_TIMEOUT:-300}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 TESTS_FILTER=${TESTS_FILTER:-}
 LOGDIR=$ROOT/.output/test-logs
 TAIL_LINES=${TAIL_LINES:-40}
-mkdir -p "$LOGDIR"
+mkdir -p "$LOGDIR/sanitize" "$LOGDIR/fuzz"
+# Sanitizer reports are fatal and name the line (UBSan is built with -fno-sanitize-recover).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 passed=0
 failed=0
@@ -85,26 +93,49 @@ fail_one() {
 	failed=$((failed + 1))
 }
 
+# run_unit DIR PREFIX: every cmocka test binary in DIR; PREFIX names the suite.
 run_unit() {
-	local t name found=0 src
+	local dir=$1 prefix=$2 t name found=0 src
 	# A test source without its binary means the build did not produce it.
 	for src in tests/test_*.c; do
 		[ -e "$src" ] || continue
 		name=$(basename "$src" .c)
-		filtered_out "$name" && continue
-		[ -x ".output/tests/$name" ] || fail_one "$name" "no binary .output/tests/$name: run make unit"
+		filtered_out "$prefix$name" && continue
+		[ -x "$dir/$name" ] || fail_one "$prefix$name" "no binary $dir/$name: run make unit (make sanitize)"
 	done
-	for t in .output/tests/test_*; do
+	for t in "$dir"/test_*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
 		name=$(basename "$t")
-		filtered_out "$name" && continue
+		filtered_out "$prefix$name" && continue
 		found=1
 		# cmocka: plain output, and no colours in the logs.
-		CMOCKA_MESSAGE_OUTPUT=stdout run_one "$name" "$UNIT_TIMEOUT" "$t"
+		CMOCKA_MESSAGE_OUTPUT=stdout run_one "$prefix$name" "$UNIT_TIMEOUT" "$t"
 	done
 	if [ $found = 0 ] && [ -z "$TESTS_FILTER" ]; then
-		fail_one unit "no unit test binaries in .output/tests"
+		fail_one "${prefix}unit" "no unit test binaries in $dir"
 	fi
+}
+
+# Each fuzz target: its seeds (read only) plus the inputs it found before.
+run_fuzz() {
+	local src name t seeds work crashes
+	for src in tests/fuzz/fuzz_*.c; do
+		[ -e "$src" ] || continue
+		name=$(basename "$src" .c)
+		filtered_out "fuzz/$name" && continue
+		t=.output-sanitize/fuzz/$name
+		if ! [ -x "$t" ]; then
+			fail_one "fuzz/$name" "no binary $t: run make sanitize"
+			continue
+		fi
+		seeds=tests/fuzz/corpus/${name#fuzz_}
+		work=.output-sanitize/fuzz-corpus/${name#fuzz_}
+		crashes=.output-sanitize/fuzz-crashes
+		mkdir -p "$work" "$crashes"
+		run_one "fuzz/$name" $((FUZZ_SECONDS + 120)) "$t" -max_total_time="$FUZZ_SECONDS" \
+			-timeout=10 -rss_limit_mb=2048 -error_exitcode=1 -print_final_stats=1 \
+			-artifact_prefix="$crashes/$name-" "$work" "$seeds"
+	done
 }
 
 run_e2e() {
@@ -137,10 +168,14 @@ run_e2e() {
 }
 
 case $MODE in
-unit) run_unit ;;
+unit) run_unit .output/tests "" ;;
+sanitize) run_unit .output-sanitize/tests sanitize/ ;;
+fuzz) run_fuzz ;;
 e2e) run_e2e ;;
 all)
-	run_unit
+	run_unit .output/tests ""
+	run_unit .output-sanitize/tests sanitize/
+	run_fuzz
 	run_e2e
 	;;
 esac

@@ -10,6 +10,8 @@ set -euo pipefail
 PACKAGES=(
 	clang llvm bpftool libbpf-dev libelf-dev libpcap-dev libzstd-dev zlib1g-dev
 	libcmocka-dev libssl-dev libcapstone-dev make gcc pkg-config
+	# ASan, UBSan and libFuzzer runtimes for clang (make sanitize, make fuzz)
+	libclang-rt-14-dev
 	tshark nginx curl openssl python3 procps iproute2
 	# Other TLS libraries (tests/e2e/test_lib_*.sh, samples/tls_peer_*.c): their peers
 	# and the development files of the sample peers.

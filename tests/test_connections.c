@@ -869,6 +869,16 @@ static void test_malformed(void **state)
 	d->direction = 2;
 	feed(c, d, data_size);
 	bad++;
+	/* longer than any call (fuzz_records: truncated frames for ever), past 2^64 */
+	d->direction = TLSPCAP_DIR_SEND;
+	d->len = 1ull << 40;
+	feed(c, d, data_size);
+	bad++;
+	d->len = 100;
+	d->offset = UINT64_MAX - 50;
+	feed(c, d, data_size);
+	bad++;
+	d->offset = 0;
 	/* socket and close records cut short */
 	memset(&s, 0, sizeof(s));
 	s.hdr.type = TLSPCAP_RECORD_SOCKET;
@@ -955,6 +965,58 @@ static void test_v4_mapped(void **state)
 	assert_int_equal(tshark_count(c->path, "ipv6 && tcp"), 7);
 	assert_int_equal(tshark_count(c->path, "ip && tcp"), 14);
 	tshark_assert_clean(c->path);
+}
+
+/*
+ * Only one end mapped (fuzz_records found it): the stream keeps IPv6 for
+ * both, instead of mixing families and failing to open at every close.
+ */
+static void test_half_mapped(void **state)
+{
+	struct ctx *c = *state;
+	struct sock_desc d = {
+		.conn_id = 9101, .tgid = getpid(), .fd = 5, .family = AF_INET6,
+		.laddr = "::ffff:198.51.100.20", .lport = c->idle_port,
+		.raddr = "2001:db8::8", .rport = 443,
+	};
+	char *out;
+
+	socket_rec(c, &d, c->t0);
+	data_rec(c, 9101, d.tgid, 5, TLSPCAP_DIR_SEND, 0, "half", 4, c->t0 + 1);
+	assert_int_equal(connection_table__stats(c->ct)->connections, 1);
+	finish(c);
+	assert_int_equal(c->stats.open_now, 0);
+	assert_int_equal(tshark_count(c->path, "ipv6 && tcp"), 7);
+	out = fields(c, SYN_FILTER, "-e ipv6.src -e ipv6.dst");
+	assert_string_equal(out, "::ffff:198.51.100.20\t2001:db8::8\n");
+	free(out);
+}
+
+/*
+ * A view whose process exits while it waits for its peer keeps the reason
+ * for its FIN; closing the capture before its deadline writes it (the reason
+ * was read after the view was freed: fuzz_records under ASan).
+ */
+static void test_ended_view_reason_at_close_all(void **state)
+{
+	struct ctx *c = *state;
+	struct sock_desc d = {
+		.conn_id = 9201, .tgid = getpid(), .fd = 5, .family = AF_INET,
+		.laddr = "127.0.0.1", .lport = c->idle_port, .raddr = "127.0.0.1", .rport = c->listen_port,
+	};
+	char want[64], *out;
+
+	socket_rec(c, &d, c->t0);
+	data_rec(c, 9201, d.tgid, 5, TLSPCAP_DIR_SEND, 0, "bye", 3, c->t0 + 1);
+	exit_rec(c, d.tgid, c->t0 + 2);
+	assert_int_equal(connection_table__stats(c->ct)->connections, 0);
+	finish_at(c, c->t0 + 3);
+	assert_int_equal(c->stats.connections, 1);
+	assert_int_equal(c->stats.open_now, 0);
+	out = comments_json(c, "tcp.flags.fin==1");
+	snprintf(want, sizeof(want), "tlspcap: process %d exited", d.tgid);
+	assert_contains(out, want);
+	free(out);
 }
 
 /* The client view waits, opens alone at its deadline; the server view joins that stream late. */
@@ -1631,6 +1693,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fd_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v4_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ended_view_reason_at_close_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_peer_joins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_views_waiting_at_close_all, setup, teardown),

@@ -270,6 +270,7 @@ static void test_truncated(void **state)
 	assert_int_equal(tcp_stream__next_offset(s, TCP_STREAM_SERVER_TO_CLIENT), 105300);
 	assert_int_equal(tcp_stream__close(s, T0 + 1000, NULL), 0);
 	finish(c);
+	free(data);
 
 	assert_int_equal(c->counters.truncated_bytes, 4000 + 300 + 30000);
 	assert_int_equal(c->counters.lost_bytes, 0);
