@@ -376,6 +376,19 @@ static void connection__stream_info(const struct connection *c, struct tcp_strea
 	}
 }
 
+/* The comments of a stream's first packet: one per view, the client's first. */
+static void connection_table__describe_views(struct connection_table *t, const struct connection *client,
+					     const struct connection *server, char first[COMMENT_MAX],
+					     char second[COMMENT_MAX], const char **comments)
+{
+	connection__describe(t, client, first, COMMENT_MAX);
+	comments[0] = first;
+	if (server) {
+		connection__describe(t, server, second, COMMENT_MAX);
+		comments[1] = second;
+	}
+}
+
 static int connection_table__open(struct connection_table *t, struct connection *c)
 {
 	struct connection *client = c, *server = c->peer;
@@ -392,12 +405,7 @@ static int connection_table__open(struct connection_table *t, struct connection 
 	if (server && server->first_ns < first_ns)
 		first_ns = server->first_ns;
 	connection__stream_info(client, &info);
-	connection__describe(t, client, first, sizeof(first));
-	info.comments[0] = first;
-	if (server) {
-		connection__describe(t, server, second, sizeof(second));
-		info.comments[1] = second;
-	}
+	connection_table__describe_views(t, client, server, first, second, info.comments);
 	if (starts_http2(connection__client_start(client)) ||
 	    starts_http2(connection__client_start(server)))
 		info.server_port_override = 80;
@@ -747,4 +755,28 @@ int connection_table__close_all(struct connection_table *t, uint64_t now_monoton
 			err = ret;
 	}
 	return err;
+}
+
+int connection_table__continue_all(struct connection_table *t)
+{
+	char first[COMMENT_MAX], second[COMMENT_MAX];
+	struct connection *c, *client, *server;
+	const char *comments[TCP_STREAM_MAX_COMMENTS];
+	int err;
+
+	for (c = t->all; c; c = c->all_next) {
+		/* a stream shared by two views is announced once, from its client view */
+		if (c->state != CONNECTION_OPEN ||
+		    (c->peer && c->peer->stream == c->stream && c->role != TCP_STREAM_SIDE_CLIENT))
+			continue;
+		client = c;
+		server = c->peer && c->peer->stream == c->stream ? c->peer : NULL;
+		memset(comments, 0, sizeof(comments));
+		/* a view that joined late is described here like the others */
+		connection_table__describe_views(t, client, server, first, second, comments);
+		err = tcp_stream__continue(c->stream->tcp, comments);
+		if (err)
+			return err;
+	}
+	return 0;
 }

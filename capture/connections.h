@@ -52,6 +52,8 @@ void connection_table__free(struct connection_table *t);
 int connection_table__handle_record(struct connection_table *t, const void *data, size_t size);
 /* Opens the waiting connections whose wait is over. */
 int connection_table__tick(struct connection_table *t, uint64_t now_monotonic_ns);
+/* The output goes on in a new file: every open stream says so on its next packet. */
+int connection_table__continue_all(struct connection_table *t);
 /* Ends every stream with FIN (capture stops). */
 int connection_table__close_all(struct connection_table *t, uint64_t now_monotonic_ns);
 const struct connection_stats *connection_table__stats(const struct connection_table *t);

@@ -135,12 +135,17 @@ struct pcapng_writer {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
+	/* The SHB and every IDB, written again at the start of each new file. */
+	uint8_t *header;
+	size_t header_len;
 	uint32_t snaplen;
 	uint32_t interface_count;
 	bool flush_each_block;
 	/* First stream error; after it the file is in an unknown state. */
 	int err;
 	uint64_t bytes_written;
+	uint64_t last_timestamp;   /* the latest packet timestamp written */
+	uint64_t section_start;    /* no packet of this section is older */
 };
 
 static struct pcapng_timestamp timestamp_split(uint64_t ns)
@@ -218,6 +223,19 @@ static int writer__block_begin(struct pcapng_writer *w, uint32_t type, size_t bo
 		w->cap = cap;
 	}
 	*p = put(w->buf + w->len, &h, sizeof(h));
+	return 0;
+}
+
+/* Keeps a copy of the block just ended (SHB, IDB) for pcapng_writer__new_section(). */
+static int writer__keep_header(struct pcapng_writer *w, size_t start)
+{
+	uint8_t *header = realloc(w->header, w->header_len + w->len - start);
+
+	if (!header)
+		return -ENOMEM;
+	memcpy(header + w->header_len, w->buf + start, w->len - start);
+	w->header = header;
+	w->header_len += w->len - start;
 	return 0;
 }
 
@@ -312,6 +330,9 @@ struct pcapng_writer *pcapng_writer__new(FILE *out, const struct pcapng_section_
 	if (opts_size)
 		p = put_tl(p, OPT_ENDOFOPT, 0);
 	writer__block_end(w, p);
+	err = writer__keep_header(w, 0);
+	if (err)
+		goto cleanup;
 	return w;
 
 cleanup:
@@ -327,6 +348,7 @@ void pcapng_writer__free(struct pcapng_writer *w)
 	/* Errors are reported by pcapng_writer__flush(), which callers use before this. */
 	fflush(w->out);
 	free(w->buf);
+	free(w->header);
 	free(w);
 }
 
@@ -338,6 +360,7 @@ int pcapng_writer__add_interface(struct pcapng_writer *w, const char *name, cons
 	};
 	uint8_t tsresol = TSRESOL_NS;
 	size_t opts_size = OPT_SIZE(sizeof(tsresol)) + OPT_END_SIZE;
+	size_t start = w->len;
 	uint8_t *p;
 	int err;
 
@@ -356,6 +379,11 @@ int pcapng_writer__add_interface(struct pcapng_writer *w, const char *name, cons
 	p = put_opt(p, IF_TSRESOL, &tsresol, sizeof(tsresol));
 	p = put_tl(p, OPT_ENDOFOPT, 0);
 	writer__block_end(w, p);
+	err = writer__keep_header(w, start);
+	if (err) {
+		w->len = start;
+		return err;
+	}
 
 	err = writer__emit(w);
 	if (err)
@@ -366,6 +394,7 @@ int pcapng_writer__add_interface(struct pcapng_writer *w, const char *name, cons
 int pcapng_writer__write_packet(struct pcapng_writer *w, const struct pcapng_packet *pkt)
 {
 	struct pcapng_epb_body epb;
+	uint64_t ts;
 	size_t opts_size = 0;
 	uint8_t *p;
 	int i, err;
@@ -388,9 +417,12 @@ int pcapng_writer__write_packet(struct pcapng_writer *w, const struct pcapng_pac
 	err = writer__block_begin(w, BLOCK_EPB, sizeof(epb) + PAD4(pkt->caplen) + opts_size, &p);
 	if (err)
 		return err;
+	ts = pkt->timestamp_ns > w->section_start ? pkt->timestamp_ns : w->section_start;
+	if (ts > w->last_timestamp)
+		w->last_timestamp = ts;
 	epb = (struct pcapng_epb_body){
 		.interface_id = pkt->interface_id,
-		.timestamp = timestamp_split(pkt->timestamp_ns),
+		.timestamp = timestamp_split(ts),
 		.caplen = pkt->caplen,
 		.len = pkt->len,
 	};
@@ -523,6 +555,26 @@ int pcapng_writer__write_decryption_secrets(struct pcapng_writer *w, uint32_t se
 	p = put(p, data, len);
 	p = put_pad(p, len);
 	writer__block_end(w, p);
+	return writer__emit(w);
+}
+
+int pcapng_writer__new_section(struct pcapng_writer *w)
+{
+	if (w->err)
+		return w->err;
+	if (!w->interface_count)
+		return -EINVAL;
+	if (w->cap < w->header_len) {
+		uint8_t *buf = realloc(w->buf, w->header_len);
+
+		if (!buf)
+			return -ENOMEM;
+		w->buf = buf;
+		w->cap = w->header_len;
+	}
+	memcpy(w->buf, w->header, w->header_len);
+	w->len = w->header_len;
+	w->section_start = w->last_timestamp + 1;
 	return writer__emit(w);
 }
 

@@ -84,6 +84,14 @@ int pcapng_writer__write_name_resolution(struct pcapng_writer *w,
 					 const struct pcapng_name_record *records, size_t count);
 int pcapng_writer__write_decryption_secrets(struct pcapng_writer *w, uint32_t secrets_type,
 					    const void *data, uint32_t len);
+/*
+ * Starts a new section: the SHB and every interface again, in one write, so
+ * a new file (rotation) stands alone.  Interface ids stay valid.  No packet
+ * of the new section is stamped earlier than the latest of the previous ones
+ * (a record delayed across the rotation gets that time plus 1 ns), so
+ * mergecap, which merges by time, keeps every stream in order.
+ */
+int pcapng_writer__new_section(struct pcapng_writer *w);
 int pcapng_writer__flush(struct pcapng_writer *w);
 /* Bytes handed to the stream so far (drives size-based rotation without ftell). */
 uint64_t pcapng_writer__bytes_written(const struct pcapng_writer *w);

@@ -133,7 +133,13 @@ struct tcp_stream {
 	struct stream_tuple tuple;
 	enum tcp_stream_side local_side;
 	struct stream_half half[2];
+	/* Comments for the first frame in a new file (tcp_stream__continue), owned. */
+	char *intro[TCP_STREAM_MAX_COMMENTS + 1];
 };
+
+static const char continue_comment[] =
+	"tlspcap: this connection continues from the previous file, which holds its "
+	"handshake and earlier bytes";
 
 /*
  * TLS ports of tshark 4.0's default table (`tshark -G decodes`, tcp.port ->
@@ -350,6 +356,16 @@ struct segment {
 	size_t ncomments;
 };
 
+static void stream__drop_intro(struct tcp_stream *s)
+{
+	size_t i;
+
+	for (i = 0; s->intro[i]; i++) {
+		free(s->intro[i]);
+		s->intro[i] = NULL;
+	}
+}
+
 /* Builds one IP/TCP frame in the table's buffer and hands it to the writer. */
 static int stream__emit(struct tcp_stream *s, const struct segment *seg)
 {
@@ -364,7 +380,7 @@ static int stream__emit(struct tcp_stream *s, const struct segment *seg)
 	struct tcp_hdr *tcp;
 	uint8_t pseudo[40];
 	uint64_t sum;
-	size_t i;
+	size_t i, n;
 	int err;
 
 	if (k->family == AF_INET) {
@@ -441,12 +457,15 @@ static int stream__emit(struct tcp_stream *s, const struct segment *seg)
 	pkt.len = ip_len + tcp_len;
 	pkt.direction = (enum tcp_stream_side)seg->side == s->local_side ? PCAPNG_DIRECTION_OUTBOUND
 									   : PCAPNG_DIRECTION_INBOUND;
-	for (i = 0; i < seg->ncomments && i < PCAPNG_MAX_COMMENTS && seg->comments[i]; i++)
-		pkt.comments[i] = seg->comments[i];
+	for (n = 0; n < PCAPNG_MAX_COMMENTS && s->intro[n]; n++)
+		pkt.comments[n] = s->intro[n];
+	for (i = 0; i < seg->ncomments && n < PCAPNG_MAX_COMMENTS && seg->comments[i]; i++)
+		pkt.comments[n++] = seg->comments[i];
 
 	err = pcapng_writer__write_packet(t->w, &pkt);
 	if (err)
 		return err;
+	stream__drop_intro(s);
 	t->counters.packets++;
 	t->counters.payload_bytes += seg->caplen;
 	t->counters.truncated_bytes += seg->len - seg->caplen;
@@ -743,6 +762,27 @@ int tcp_stream__close(struct tcp_stream *s, uint64_t timestamp_ns, const char *c
 	ack.ack = stream__ack(s, 0);
 	err = stream__emit(s, &ack);
 cleanup:
+	stream__drop_intro(s);
 	free(s);
 	return err;
+}
+
+int tcp_stream__continue(struct tcp_stream *s, const char *const *comments)
+{
+	size_t i, n = 0;
+
+	if (!s)
+		return -EINVAL;
+	stream__drop_intro(s); /* not sent yet: the stream had no frame in the last file */
+	s->intro[n] = strdup(continue_comment);
+	if (!s->intro[n++])
+		return -ENOMEM;
+	for (i = 0; comments && i < TCP_STREAM_MAX_COMMENTS && comments[i]; i++) {
+		s->intro[n] = strdup(comments[i]);
+		if (!s->intro[n++]) {
+			stream__drop_intro(s);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }

@@ -97,6 +97,16 @@ int tcp_stream__mark_lost(struct tcp_stream *s, enum tcp_stream_dir dir, uint64_
 			  uint64_t len);
 /* Next offset expected in @dir. */
 uint64_t tcp_stream__next_offset(const struct tcp_stream *s, enum tcp_stream_dir dir);
+/*
+ * The capture goes on in a new file (rotation): the next frame of @s there
+ * carries a comment saying it continues from the previous file, then
+ * @comments (copied; NULL-terminated, at most TCP_STREAM_MAX_COMMENTS), as a
+ * SYN would.  Sequence numbers go on where they stopped and no second
+ * handshake is written, so the merged files hold one stream (tshark takes a
+ * new SYN for a new stream); tshark flags nothing in a stream whose first
+ * frames are mid-way.
+ */
+int tcp_stream__continue(struct tcp_stream *s, const char *const *comments);
 /* FIN-ACK both ways and the last ACK (@comment may be NULL), then frees @s. */
 int tcp_stream__close(struct tcp_stream *s, uint64_t timestamp_ns, const char *comment);
 

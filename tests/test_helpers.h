@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test-only helpers shared by the cmocka tests: child processes.
+ * Test-only helpers shared by the cmocka tests: child processes, scratch directories.
  * Header-only; include it after <cmocka.h>.
  */
 #ifndef TLSPCAP_TEST_HELPERS_H
@@ -8,7 +8,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -73,6 +76,26 @@ static inline pid_t spawn_until_ready(const char *path, char *const argv[],
 	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 77)
 		return -1;
 	return 0;
+}
+
+/*
+ * A scratch directory for a test group: test_tmpdir_make() fills @dir, a
+ * mkdtemp() template, in place; test_tmpdir_remove() deletes it and all in it.
+ */
+static inline int test_tmpdir_make(char *dir)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static inline int test_tmpdir_remove_entry(const char *path, const struct stat *st, int flag,
+					   struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static inline int test_tmpdir_remove(const char *dir)
+{
+	return nftw(dir, test_tmpdir_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif /* TLSPCAP_TEST_HELPERS_H */

@@ -13,7 +13,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "pcapng.h"
+#include "test_helpers.h"
 
 /* Expected bytes are written little-endian, as the writer uses host order. */
 #define LE16(x) (uint8_t)((x) & 0xff), (uint8_t)(((x) >> 8) & 0xff)
@@ -42,17 +42,12 @@ static char tmpdir[sizeof("/tmp/test_pcapng.XXXXXX")];
 static int tmpdir_setup(void **state)
 {
 	strcpy(tmpdir, "/tmp/test_pcapng.XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
+	return test_tmpdir_make(tmpdir);
 }
 
 static int tmpdir_teardown(void **state)
 {
-	return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return test_tmpdir_remove(tmpdir);
 }
 
 static void tmp_path(char *path, size_t size, const char *name)
@@ -579,6 +574,37 @@ static void test_all_blocks_tshark(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* A new section repeats SHB and IDB byte for byte; its packets never predate the last one. */
+static void test_new_section(void **state)
+{
+	static const uint8_t data[] = { 0x45, 0x01, 0x02, 0x03 };
+	struct pcapng_packet pkt = { .data = data, .caplen = 4, .len = 4 };
+	struct memfile m;
+	struct pcapng_writer *w = writer_with_interface(&m);
+	uint32_t high, low;
+	size_t epb;
+
+	pkt.timestamp_ns = 5000;
+	assert_int_equal(pcapng_writer__write_packet(w, &pkt), 0);
+	pkt.timestamp_ns = 3000; /* earlier, in the same section: kept as it is */
+	assert_int_equal(pcapng_writer__write_packet(w, &pkt), 0);
+	assert_int_equal(pcapng_writer__new_section(w), 0);
+	pkt.timestamp_ns = 4000; /* delayed across the new section */
+	assert_int_equal(pcapng_writer__write_packet(w, &pkt), 0);
+	assert_int_equal(pcapng_writer__flush(w), 0);
+	epb = 32 + 4;
+	assert_int_equal(m.size, 2 * BARE_SHB_IDB_SIZE + 3 * epb);
+	assert_memory_equal(m.buf + BARE_SHB_IDB_SIZE + 2 * epb, m.buf, BARE_SHB_IDB_SIZE);
+	memcpy(&low, m.buf + BARE_SHB_IDB_SIZE + epb + 16, 4);
+	assert_int_equal(low, 3000);
+	memcpy(&high, m.buf + 2 * BARE_SHB_IDB_SIZE + 2 * epb + 12, 4);
+	memcpy(&low, m.buf + 2 * BARE_SHB_IDB_SIZE + 2 * epb + 16, 4);
+	assert_int_equal(high, 0);
+	assert_int_equal(low, 5001);
+	pcapng_writer__free(w);
+	memfile_close(&m);
+}
+
 static void test_bytes_written_exact(void **state)
 {
 	struct pcapng_interface_stats stats = { .received = 7, .comment = "x" };
@@ -782,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_libpcap),
 		cmocka_unit_test(test_roundtrip_tshark),
 		cmocka_unit_test(test_all_blocks_tshark),
+		cmocka_unit_test(test_new_section),
 		cmocka_unit_test(test_bytes_written_exact),
 		cmocka_unit_test(test_dev_full_unbuffered),
 		cmocka_unit_test(test_dev_full_buffered),

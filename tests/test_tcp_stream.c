@@ -667,6 +667,67 @@ static void test_errors(void **state)
 	finish(c);
 }
 
+/*
+ * Rotation: a new section, then the stream goes on.  The second section cut
+ * out as a file of its own is clean, starts without a handshake, carries the
+ * comments on its first frame; the whole file (both sections, as mergecap
+ * would give) is one stream, byte-exact.
+ */
+static void test_continue_in_new_file(void **state)
+{
+	struct ctx *c = *state;
+	struct tcp_stream_info in = info_v4("10.0.0.1", 40020, "10.0.0.2", 7777);
+	const char *comments[] = { "PID: 42\nRole: client", NULL };
+	uint8_t *up = test_pattern(300000, 5), *down = test_pattern(200000, 6);
+	char second[160], *part;
+	struct tcp_stream *s;
+	uint64_t cut;
+	size_t len;
+	FILE *f;
+
+	in.comments[0] = comments[0];
+	s = open_ok(c, &in);
+	write_ok(s, TCP_STREAM_CLIENT_TO_SERVER, 0, up, 100000);
+	write_ok(s, TCP_STREAM_SERVER_TO_CLIENT, 0, down, 50000);
+	assert_int_equal(pcapng_writer__flush(c->w), 0);
+	cut = pcapng_writer__bytes_written(c->w);
+	assert_int_equal(pcapng_writer__new_section(c->w), 0);
+	assert_int_equal(tcp_stream__continue(s, comments), 0);
+	/* the server speaks first in the new file: it acks client bytes the file lacks */
+	write_ok(s, TCP_STREAM_SERVER_TO_CLIENT, 50000, down + 50000, 150000);
+	write_ok(s, TCP_STREAM_CLIENT_TO_SERVER, 100000, up + 100000, 200000);
+	assert_int_equal(tcp_stream__close(s, T0 + 1000000, NULL), 0);
+	finish(c);
+
+	f = fopen(c->path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f) - cut;
+	part = malloc(len);
+	assert_non_null(part);
+	assert_int_equal(fseek(f, cut, SEEK_SET), 0);
+	assert_int_equal(fread(part, 1, len, f), len);
+	fclose(f);
+	snprintf(second, sizeof(second), "%s.2", c->path);
+	f = fopen(second, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(part, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+
+	tshark_assert_clean(second);
+	assert_int_equal(tshark_count(second, "tcp.flags.syn==1"), 0);
+	assert_int_equal(tshark_count(second, "frame.number==1 && frame.comment contains \"continues from the previous file\" && frame.comment contains \"PID: 42\""), 1);
+	assert_int_equal(tshark_count(second, "frame.comment"), 1);
+	tshark_assert_clean(c->path);
+	assert_int_equal(tshark_count(c->path, "tcp.flags.syn==1"), 2);
+	assert_int_equal(tshark_count(c->path, "tcp.stream==1"), 0);
+	tshark_assert_follow(c->path, 0, up, 300000, down, 200000);
+	unlink(second);
+	free(part);
+	free(up);
+	free(down);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +744,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_comments_and_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_continue_in_new_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
