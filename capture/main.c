@@ -30,23 +30,25 @@
 #include "pcapng.h"
 #include "probes.h"
 #include "process.h"
+#include "sink.h"
 #include "tcp_stream.h"
 
 #define EXIT_USAGE 2
 #define POLL_INTERVAL_MS 50
-#define OUTPUT_BUFFER_BYTES (1u << 20)
 #define CAPTURE_NICE -10
 #define TRIM_AFTER_CLOSES 1000
 #define PEER_WAIT_NS 250000000ull
 #define PENDING_LIMIT (4u << 20)
 #define CLOCK_RECALIBRATE_NS 10000000000ull
+#define STATUS_INTERVAL_NS 1000000000ull
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t summary_requested;
 
 struct capture {
 	struct options opts;
-	FILE *out;
-	const char *out_name;
+	struct sink *sink;
+	bool to_stdout;
 	struct pcapng_writer *writer;
 	int interface_id;
 	struct tcp_stream_table *streams;
@@ -65,11 +67,19 @@ struct capture {
 	bool usage_error;
 	uint64_t start_ns;
 	uint64_t closed_at_trim;
+	bool status_line;         /* stderr is a terminal and no -q */
+	bool status_shown;
+	uint64_t status_ns;
 };
 
 static void on_signal(int sig)
 {
 	stop_requested = 1;
+}
+
+static void on_summary_signal(int sig)
+{
+	summary_requested = 1;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -87,34 +97,43 @@ static const char *library_label(void *ctx, uint32_t index)
 	return library_tracker__label(ctx, index);
 }
 
+static const char *output_error(int err)
+{
+	if (err == -ELOOP)
+		return "a symbolic link in a sticky world-writable directory, owned by another user: "
+		       "not followed (as O_NOFOLLOW would refuse it)";
+	return strerror(-err);
+}
+
 /* Opens the output before anything slow, so a bad path fails at once. */
 static int capture__open_output(struct capture *cap)
 {
-	int fd;
+	struct sink_opts sopts = {
+		.path = cap->opts.output,
+		.compress = cap->opts.compress,
+		.rotate_bytes = cap->opts.rotate_bytes,
+		.rotate_seconds = cap->opts.rotate_seconds,
+		.max_files = cap->opts.max_files,
+	};
+	char first[PATH_MAX];
+	int err;
 
-	if (!strcmp(cap->opts.output, "-")) {
-		if (isatty(STDOUT_FILENO)) {
-			fprintf(stderr, "tlspcap: -w -: standard output is a terminal; pipe it "
-					"(tlspcap -w - | wireshark -k -i -) or use -w FILE\n");
-			return -EINVAL;
-		}
-		cap->out = stdout;
-		cap->out_name = "standard output";
-		return 0;
-	}
-	fd = open(cap->opts.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "tlspcap: -w %s: %s\n", cap->opts.output, strerror(errno));
+	cap->to_stdout = !strcmp(cap->opts.output, "-");
+	if (cap->to_stdout && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "tlspcap: -w -: standard output is a terminal; pipe it "
+				"(tlspcap -w - | wireshark -k -i -) or use -w FILE\n");
 		return -EINVAL;
 	}
-	cap->out = fdopen(fd, "w");
-	if (!cap->out) {
-		close(fd);
-		return -errno;
+	/* A live reader sees each block at once (zstd output: within half a second). */
+	sopts.write_through = cap->to_stdout;
+	cap->sink = sink__open(&sopts, clock__realtime_ns());
+	if (!cap->sink) {
+		err = -errno;
+		if (sink__file_name(&sopts, 0, clock__realtime_ns(), first, sizeof(first)))
+			snprintf(first, sizeof(first), "%s", cap->opts.output);
+		fprintf(stderr, "tlspcap: -w %s: %s\n", first, output_error(err));
+		return -EINVAL;
 	}
-	/* Fewer, larger writes: the reader must keep up with full loopback speed. */
-	setvbuf(cap->out, NULL, _IOFBF, OUTPUT_BUFFER_BYTES);
-	cap->out_name = cap->opts.output;
 	return 0;
 }
 
@@ -137,7 +156,7 @@ static int capture__fork_command(struct capture *cap)
 		if (read(release[0], &go, 1) != 1)
 			_exit(127);
 		close(release[0]);
-		if (cap->out == stdout)
+		if (cap->to_stdout)
 			dup2(STDERR_FILENO, STDOUT_FILENO); /* keep the pcapng stream clean */
 		execvp(cap->opts.command[0], cap->opts.command);
 		fprintf(stderr, "tlspcap: %s: %s\n", cap->opts.command[0], strerror(errno));
@@ -169,7 +188,6 @@ static int capture__find_libraries(struct capture *cap)
 static int capture__start_file(struct capture *cap)
 {
 	struct pcapng_section_info section = { .application = "tlspcap " TLSPCAP_VERSION };
-	struct pcapng_writer_opts wopts = { .flush_each_block = cap->out == stdout };
 	struct utsname uts;
 	char os[256] = "";
 	int err;
@@ -177,7 +195,7 @@ static int capture__start_file(struct capture *cap)
 	if (!uname(&uts))
 		snprintf(os, sizeof(os), "%s %s %s", uts.sysname, uts.release, uts.machine);
 	section.os = os;
-	cap->writer = pcapng_writer__new(cap->out, &section, &wopts);
+	cap->writer = pcapng_writer__new(sink__stream(cap->sink), &section, NULL);
 	if (!cap->writer)
 		return -errno;
 	cap->interface_id = pcapng_writer__add_interface(
@@ -187,11 +205,25 @@ static int capture__start_file(struct capture *cap)
 	if (cap->interface_id < 0)
 		return cap->interface_id;
 	/* A full disk or a closed pipe should stop us before "capturing", not after. */
-	err = pcapng_writer__flush(cap->writer);
+	err = pcapng_writer__flush(cap->writer) ?: sink__flush(cap->sink, clock__realtime_ns());
 	if (err)
 		return err;
 	cap->streams = tcp_stream_table__new(cap->writer, (uint32_t)cap->interface_id);
 	return cap->streams ? 0 : -errno;
+}
+
+/* -C/-G: the next block goes into a new file, which stands alone. */
+static int capture__maybe_rotate(struct capture *cap)
+{
+	uint64_t now = clock__realtime_ns();
+	int err;
+
+	if (!sink__rotation_due(cap->sink, now))
+		return 0;
+	err = pcapng_writer__flush(cap->writer);
+	err = err ?: sink__rotate(cap->sink, now);
+	err = err ?: pcapng_writer__new_section(cap->writer);
+	return err ?: connection_table__continue_all(cap->connections);
 }
 
 static int handle_record(void *ctx, void *data, size_t size)
@@ -214,8 +246,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (cap->opts.count &&
 	    connection_table__stats(cap->connections)->data_records >= cap->opts.count)
 		return 0;
-	err = connection_table__handle_record(cap->connections, data, size);
-
+	err = connection_table__handle_record(cap->connections, data, size) ?:
+	      capture__maybe_rotate(cap);
 	if (err) {
 		cap->write_error = err;
 		return err; /* stops ring_buffer__poll */
@@ -248,70 +280,6 @@ static void capture__return_memory(struct capture *cap)
 	}
 }
 
-static int capture__run(struct capture *cap)
-{
-	int err;
-
-	while (!capture__should_stop(cap)) {
-		int timeout = library_tracker__ms_until_due(cap->libraries, clock__monotonic_ns());
-		uint64_t now;
-
-		if (timeout < 0 || timeout > POLL_INTERVAL_MS)
-			timeout = POLL_INTERVAL_MS;
-		err = ring_buffer__poll(cap->ring, timeout);
-		/* The probes wake us only for a backlog (bpf/tlspcap.bpf.c, ring_output):
-		 * what a timed-out poll left in the ring is ours to collect. */
-		if (err >= 0 && !cap->write_error)
-			err = ring_buffer__consume(cap->ring);
-		if (err < 0 && err != -EINTR && !cap->write_error)
-			return err;
-		now = clock__monotonic_ns();
-		clock_offset__refresh(&cap->clock, CLOCK_RECALIBRATE_NS);
-		err = library_tracker__run_due(cap->libraries, now);
-		if (!err)
-			err = connection_table__tick(cap->connections, now);
-		if (!err && cap->out != stdout)
-			err = pcapng_writer__flush(cap->writer);
-		if (err)
-			cap->write_error = err;
-		capture__return_memory(cap);
-	}
-	return 0;
-}
-
-/* Drains the ring buffer, closes every stream and writes the statistics. */
-static int capture__finish(struct capture *cap, uint64_t counters[TLSPCAP_COUNTER_COUNT])
-{
-	const struct connection_stats *st = connection_table__stats(cap->connections);
-	struct pcapng_interface_stats isb = { 0 };
-	char comment[256];
-	int err = 0;
-
-	if (!cap->write_error)
-		ring_buffer__consume(cap->ring);
-	if (probes__read_counters(cap->probes, counters))
-		memset(counters, 0, sizeof(uint64_t) * TLSPCAP_COUNTER_COUNT);
-	if (!cap->write_error)
-		err = connection_table__close_all(cap->connections, clock__monotonic_ns());
-	if (!err && !cap->write_error) {
-		isb.timestamp_ns = clock__realtime_ns();
-		isb.start_ns = cap->start_ns;
-		isb.end_ns = isb.timestamp_ns;
-		isb.received = st->data_records + counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
-		isb.dropped = counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
-		snprintf(comment, sizeof(comment),
-			 "tlspcap: %" PRIu64 " TLS data records, %" PRIu64 " dropped by a full ring "
-			 "buffer (%" PRIu64 " bytes)",
-			 st->data_records, counters[TLSPCAP_COUNTER_RECORDS_DROPPED],
-			 counters[TLSPCAP_COUNTER_BYTES_DROPPED]);
-		isb.comment = comment;
-		err = pcapng_writer__write_interface_stats(cap->writer, (uint32_t)cap->interface_id, &isb);
-	}
-	if (!err && !cap->write_error)
-		err = pcapng_writer__flush(cap->writer);
-	return err ? err : cap->write_error;
-}
-
 static void capture__print_summary(struct capture *cap, const uint64_t counters[TLSPCAP_COUNTER_COUNT])
 {
 	const struct connection_stats *st = connection_table__stats(cap->connections);
@@ -338,8 +306,126 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 		counters[TLSPCAP_COUNTER_ATTR_HINT], counters[TLSPCAP_COUNTER_ATTR_ORDER],
 		counters[TLSPCAP_COUNTER_ATTR_NONE], counters[TLSPCAP_COUNTER_BOUND_BY_ORDER],
 		counters[TLSPCAP_COUNTER_NOT_TLS]);
-	fprintf(stderr, "tlspcap: %" PRIu64 " bytes written to %s\n",
-		pcapng_writer__bytes_written(cap->writer), cap->out_name);
+	fprintf(stderr, "tlspcap: %" PRIu64 " bytes written to %s", sink__bytes_written(cap->sink),
+		sink__name(cap->sink));
+	if (sink__files(cap->sink) > 1)
+		fprintf(stderr, " (the last of %" PRIu64 " files)", sink__files(cap->sink));
+	if (cap->opts.compress)
+		fprintf(stderr, ", %" PRIu64 " bytes after zstd", sink__bytes_compressed(cap->sink));
+	if (sink__bytes_not_written(cap->sink))
+		fprintf(stderr, ", %" PRIu64 " bytes NOT written", sink__bytes_not_written(cap->sink));
+	fputc('\n', stderr);
+}
+
+/* The live status line: rewritten in place, at most once a second. */
+static void capture__show_status(struct capture *cap, uint64_t now)
+{
+	const struct connection_stats *st = connection_table__stats(cap->connections);
+	const struct tcp_stream_counters *sc = tcp_stream_table__counters(cap->streams);
+	uint64_t counters[TLSPCAP_COUNTER_COUNT] = { 0 };
+
+	if (!cap->status_line || now - cap->status_ns < STATUS_INTERVAL_NS)
+		return;
+	cap->status_ns = now;
+	probes__read_counters(cap->probes, counters);
+	fprintf(stderr,
+		"\rtlspcap: %" PRIu64 " connections (%" PRIu64 " open), %" PRIu64 " bytes, lost: %" PRIu64
+		" bytes, %" PRIu64 " records\033[K",
+		st->connections, st->open_now, sc->payload_bytes, sc->lost_bytes,
+		counters[TLSPCAP_COUNTER_RECORDS_DROPPED]);
+	cap->status_shown = true;
+}
+
+static void capture__clear_status(struct capture *cap)
+{
+	if (cap->status_shown)
+		fputs("\r\033[K", stderr);
+	cap->status_shown = false;
+}
+
+/* SIGUSR1, as tcpdump: the summary so far, and the capture goes on. */
+static void capture__print_running_summary(struct capture *cap)
+{
+	uint64_t counters[TLSPCAP_COUNTER_COUNT] = { 0 };
+
+	summary_requested = 0;
+	probes__read_counters(cap->probes, counters);
+	capture__clear_status(cap);
+	capture__print_summary(cap, counters);
+}
+
+static int capture__run(struct capture *cap)
+{
+	int err;
+
+	while (!capture__should_stop(cap)) {
+		int timeout = library_tracker__ms_until_due(cap->libraries, clock__monotonic_ns());
+		uint64_t now;
+
+		if (timeout < 0 || timeout > POLL_INTERVAL_MS)
+			timeout = POLL_INTERVAL_MS;
+		err = ring_buffer__poll(cap->ring, timeout);
+		/* The probes wake us only for a backlog (bpf/tlspcap.bpf.c, ring_output):
+		 * what a timed-out poll left in the ring is ours to collect. */
+		if (err >= 0 && !cap->write_error)
+			err = ring_buffer__consume(cap->ring);
+		if (err < 0 && err != -EINTR && !cap->write_error)
+			return err;
+		now = clock__monotonic_ns();
+		clock_offset__refresh(&cap->clock, CLOCK_RECALIBRATE_NS);
+		err = library_tracker__run_due(cap->libraries, now);
+		if (!err)
+			err = connection_table__tick(cap->connections, now);
+		if (!err)
+			err = capture__maybe_rotate(cap);
+		if (!err)
+			err = pcapng_writer__flush(cap->writer) ?: sink__flush(cap->sink, clock__realtime_ns());
+		if (err)
+			cap->write_error = err;
+		if (summary_requested)
+			capture__print_running_summary(cap);
+		capture__show_status(cap, now);
+		capture__return_memory(cap);
+	}
+	capture__clear_status(cap);
+	return 0;
+}
+
+/* Drains the ring buffer, closes every stream and writes the statistics. */
+static int capture__finish(struct capture *cap, uint64_t counters[TLSPCAP_COUNTER_COUNT])
+{
+	const struct connection_stats *st = connection_table__stats(cap->connections);
+	struct pcapng_interface_stats isb = { 0 };
+	char comment[256];
+	int err = 0, ret;
+
+	if (!cap->write_error)
+		ring_buffer__consume(cap->ring);
+	if (probes__read_counters(cap->probes, counters))
+		memset(counters, 0, sizeof(uint64_t) * TLSPCAP_COUNTER_COUNT);
+	if (!cap->write_error)
+		err = connection_table__close_all(cap->connections, clock__monotonic_ns());
+	if (!err && !cap->write_error) {
+		isb.timestamp_ns = clock__realtime_ns();
+		isb.start_ns = cap->start_ns;
+		isb.end_ns = isb.timestamp_ns;
+		isb.received = st->data_records + counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
+		isb.dropped = counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
+		snprintf(comment, sizeof(comment),
+			 "tlspcap: %" PRIu64 " TLS data records, %" PRIu64 " dropped by a full ring "
+			 "buffer (%" PRIu64 " bytes)",
+			 st->data_records, counters[TLSPCAP_COUNTER_RECORDS_DROPPED],
+			 counters[TLSPCAP_COUNTER_BYTES_DROPPED]);
+		isb.comment = comment;
+		err = pcapng_writer__write_interface_stats(cap->writer, (uint32_t)cap->interface_id, &isb);
+	}
+	if (!err && !cap->write_error)
+		err = pcapng_writer__flush(cap->writer);
+	/* Ends the zstd stream; after a write error it only reports it again. */
+	ret = sink__close(cap->sink);
+	if (!err && !cap->write_error)
+		err = ret;
+	return err ? err : cap->write_error;
 }
 
 static int capture__setup(struct capture *cap)
@@ -391,7 +477,7 @@ static int capture__setup(struct capture *cap)
 	attached = library_tracker__attached(cap->libraries);
 	err = capture__start_file(cap);
 	if (err) {
-		fprintf(stderr, "tlspcap: writing %s: %s\n", cap->out_name, strerror(-err));
+		fprintf(stderr, "tlspcap: writing %s: %s\n", sink__name(cap->sink), output_error(err));
 		return err;
 	}
 	ccfg.streams = cap->streams;
@@ -407,7 +493,7 @@ static int capture__setup(struct capture *cap)
 	cap->start_ns = clock__realtime_ns();
 	fprintf(stderr, "tlspcap: capturing on %u librar%s in %u processes, writing to %s\n",
 		attached, attached == 1 ? "y" : "ies", library_tracker__processes(cap->libraries),
-		cap->out_name);
+		sink__name(cap->sink));
 	return 0;
 }
 
@@ -417,12 +503,11 @@ static void capture__cleanup(struct capture *cap)
 	connection_table__free(cap->connections);
 	tcp_stream_table__free(cap->streams);
 	pcapng_writer__free(cap->writer);
+	sink__free(cap->sink);
 	probes__free(cap->probes);
 	library_tracker__free(cap->libraries);
 	process_cache__free(cap->processes);
 	netinfo__free(cap->netinfo);
-	if (cap->out && cap->out != stdout)
-		fclose(cap->out);
 	if (cap->child_release_fd > 0)
 		close(cap->child_release_fd);
 }
@@ -471,6 +556,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_summary_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	cap.status_line = isatty(STDERR_FILENO) && !cap.opts.quiet;
 	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE */
 	if (cap.opts.command && (err = capture__fork_command(&cap))) {
 		fprintf(stderr, "tlspcap: starting %s: %s\n", cap.opts.command[0], strerror(-err));
@@ -494,7 +582,7 @@ int main(int argc, char **argv)
 		err = capture__finish(&cap, counters);
 	capture__print_summary(&cap, counters);
 	if (err)
-		fprintf(stderr, "tlspcap: writing %s: %s\n", cap.out_name, strerror(-err));
+		fprintf(stderr, "tlspcap: writing %s: %s\n", sink__name(cap.sink), output_error(err));
 	status = err ? 1 : 0;
 cleanup:
 	if (cap.child > 0) {

@@ -22,6 +22,7 @@ enum long_option {
 	OPT_VERSION,
 	OPT_LIST,
 	OPT_LIB,
+	OPT_COMPRESS,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,11 @@ static const struct option long_options[] = {
 	{ "snapshot-length", required_argument, NULL, 's' },
 	{ "count", required_argument, NULL, 'c' },
 	{ "buffer-size", required_argument, NULL, 'B' },
+	{ "file-size", required_argument, NULL, 'C' },
+	{ "rotate-seconds", required_argument, NULL, 'G' },
+	{ "file-count", required_argument, NULL, 'W' },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "lib", required_argument, NULL, OPT_LIB },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -53,6 +59,13 @@ void options__usage(FILE *out)
 		"  -c, --count N             stop after N TLS data records\n"
 		"  -B, --buffer-size KiB     ring buffer size (default: %llu)\n"
 		"      --lib PATH            also probe this library or executable (repeatable)\n"
+		"  -C, --file-size MB        start a new file when this one holds MB million bytes:\n"
+		"                            FILE, FILE1, FILE2... (with -W: FILE0..FILE<W-1>, reused)\n"
+		"  -G, --rotate-seconds N    start a new file every N seconds; FILE is a strftime\n"
+		"                            pattern (out-%%Y%%m%%d-%%H%%M%%S.pcapng)\n"
+		"  -W, --file-count N        with -C or -G: keep at most N files, the oldest replaced\n"
+		"      --compress zstd       write zstd (also when FILE ends in .zst); tshark reads it\n"
+		"  -q, --quiet               no live status line on a terminal\n"
 		"      --list                print the TLS libraries that would be probed and exit\n"
 		"  -v, --verbose             print each library probed and libbpf's messages\n"
 		"  -h, --help                show this help\n"
@@ -60,6 +73,7 @@ void options__usage(FILE *out)
 		"  -- COMMAND [ARGS...]      run COMMAND, trace it and its children, stop when it\n"
 		"                            exits; the exit status is the command's\n"
 		"\n"
+		"SIGUSR1 prints the running summary to stderr; SIGINT or SIGTERM stops.\n"
 		"Open the result with: wireshark FILE   or live: tlspcap -w - | wireshark -k -i -\n",
 		DEFAULT_BUFFER_BYTES >> 10);
 }
@@ -118,7 +132,7 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 	optind = 0; /* 0, not 1: glibc also forgets a half-scanned "-hv" bundle */
 	opterr = 0;
 	/* '+': stop at the first non-option so "--" and COMMAND are ours. */
-	while ((c = getopt_long(argc, argv, "+:w:p:s:c:B:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:w:p:s:c:B:C:G:W:qvh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			opts->output = optarg;
@@ -148,6 +162,27 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 			opts->buffer_bytes = kib << 10;
 			break;
 		}
+		case 'C':
+			/* tcpdump's unit: millions of bytes */
+			ret = parse_number("-C", optarg, 1, UINT64_MAX / 1000000, &opts->rotate_bytes, err);
+			opts->rotate_bytes *= 1000000;
+			break;
+		case 'G':
+			ret = parse_number("-G", optarg, 1, INT32_MAX, &opts->rotate_seconds, err);
+			break;
+		case 'W':
+			ret = parse_number("-W", optarg, 1, 1000000, &opts->max_files, err);
+			break;
+		case OPT_COMPRESS:
+			if (strcmp(optarg, "zstd")) {
+				fprintf(err, "tlspcap: --compress '%s': only zstd is supported\n", optarg);
+				ret = -EINVAL;
+			}
+			opts->compress = 1;
+			break;
+		case 'q':
+			opts->quiet = 1;
+			break;
 		case OPT_LIST:
 			opts->list = 1;
 			break;
@@ -192,6 +227,17 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 	}
 	if (!opts->output && !opts->list) {
 		fprintf(err, "tlspcap: no output file: use -w FILE (or -w - for standard output)\n");
+		return -EINVAL;
+	}
+	if (opts->output && strcmp(opts->output, "-") && strlen(opts->output) > 4 &&
+	    !strcmp(opts->output + strlen(opts->output) - 4, ".zst"))
+		opts->compress = 1;
+	if (opts->max_files && !opts->rotate_bytes && !opts->rotate_seconds) {
+		fprintf(err, "tlspcap: -W needs -C or -G (it bounds the files they make)\n");
+		return -EINVAL;
+	}
+	if ((opts->rotate_bytes || opts->rotate_seconds) && opts->output && !strcmp(opts->output, "-")) {
+		fprintf(err, "tlspcap: -C and -G make several files: they need -w FILE, not -w -\n");
 		return -EINVAL;
 	}
 	if (opts->command && opts->nr_pids) {

@@ -20,7 +20,12 @@ struct options {
 	uint64_t buffer_bytes;         /* -B KiB: ring buffer size */
 	const char *libs[OPTIONS_MAX_LIBS]; /* --lib PATH: also probe this file */
 	size_t nr_libs;
+	uint64_t rotate_bytes;         /* -C MB (millions of bytes): next file beyond this size */
+	uint64_t rotate_seconds;       /* -G SECONDS: next file every SECONDS, strftime names */
+	uint64_t max_files;            /* -W COUNT: keep at most COUNT files */
+	int compress;                  /* --compress zstd, or FILE ending in .zst */
 	int list;                      /* --list: print what would be probed, exit */
+	int quiet;                     /* -q: no live status line */
 	int verbose;                   /* -v */
 	char **command;                /* after --: run it, trace it and its children */
 };

@@ -298,6 +298,40 @@ static void test_buffer_size(void **state)
 	REFUSED("lots", "-w", "f", "-B", "lots");
 }
 
+static void test_output_rotation_and_compression(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "-C", "5", "-W", "3", "-q");
+
+	assert_ok(p);
+	assert_int_equal(p->opts.rotate_bytes, 5000000); /* tcpdump: millions of bytes */
+	assert_int_equal(p->opts.max_files, 3);
+	assert_int_equal(p->opts.rotate_seconds, 0);
+	assert_int_equal(p->opts.compress, 0);
+	assert_int_equal(p->opts.quiet, 1);
+	parsed_free(p);
+
+	p = PARSE("-w", "out-%H.pcapng.zst", "--rotate-seconds=60", "--file-count", "24");
+	assert_ok(p);
+	assert_int_equal(p->opts.rotate_seconds, 60);
+	assert_int_equal(p->opts.max_files, 24);
+	assert_int_equal(p->opts.compress, 1); /* by the name */
+	parsed_free(p);
+
+	p = PARSE("-w", "-", "--compress", "zstd");
+	assert_ok(p);
+	assert_int_equal(p->opts.compress, 1);
+	parsed_free(p);
+
+	REFUSED("-w -", "-w", "-", "-C", "1");
+	REFUSED("-w -", "-w", "-", "-G", "1");
+	REFUSED("-W needs -C or -G", "-w", "f", "-W", "2");
+	REFUSED("-C 0", "-w", "f", "-C", "0");
+	REFUSED("-G 0", "-w", "f", "-G", "0");
+	REFUSED("-W 0", "-w", "f", "-C", "1", "-W", "0");
+	REFUSED("'1.5'", "-w", "f", "-C", "1.5");
+	REFUSED("only zstd", "-w", "f", "--compress", "gzip");
+}
+
 static void test_comm(void **state)
 {
 	struct parsed *p = PARSE("-w", "f", "--comm", "abcdefghijklmno"); /* 15 */
@@ -328,7 +362,7 @@ static void test_unknown_option(void **state)
 	REFUSED("'-x'", "-w", "f", "-x");
 
 	/* in a bundle */
-	REFUSED("'-q'", "-vq", "-w", "f");
+	REFUSED("'-x'", "-vx", "-w", "f");
 }
 
 /* An option whose argument is missing is named as such, not as unknown. */
@@ -443,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_snaplen),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_buffer_size),
+		cmocka_unit_test(test_output_rotation_and_compression),
 		cmocka_unit_test(test_comm),
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_missing_argument),
