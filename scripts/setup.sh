@@ -17,6 +17,9 @@ PACKAGES=(
 	# and the development files of the sample peers.
 	gnutls-bin wget libnss3-tools nodejs
 	android-libboringssl-dev libwolfssl-dev libmbedtls-dev libnss3-dev
+	# Rotation and compression tests: mergecap/capinfos (wireshark-common), zstd, and
+	# script(1) for a terminal (bsdutils).
+	wireshark-common zstd bsdutils
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )
