@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tests for capture/go_binary.c: hand-made pclntab and buildinfo tables
+ * (both header magics, every truncation, lying fields) placed against an
+ * inaccessible page so that any read past their end faults, then real Go
+ * programs built here with Debian's Go, stripped and not.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "elf_file.h"
+#include "go_binary.h"
+
+#define TEXT_START 0x401000
+#define PCLN_OFF 136
+#define NAMES_OFF 72
+
+static const struct {
+	const char *name;
+	uint32_t entry;
+} funcs[] = {
+	{ "main.main", 0x0 },
+	{ "crypto/tls.(*Conn).Write", 0x40 },
+	{ "crypto/tls.(*Conn).Read", 0x100 },
+};
+#define NR_FUNCS 3
+#define TEXT_END 0x180
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+/*
+ * A Go 1.18+ pclntab: header, names at NAMES_OFF, the function table at
+ * PCLN_OFF followed by one 8-byte _func record per function. Returns its size.
+ */
+static size_t make_pclntab(uint8_t *buf, size_t cap, uint32_t magic)
+{
+	size_t names = NAMES_OFF, recs = PCLN_OFF + NR_FUNCS * 8 + 8, i;
+
+	memset(buf, 0, cap);
+	put_u32(buf, magic);
+	buf[6] = 1;
+	buf[7] = 8;
+	put_u64(buf + 8, NR_FUNCS);
+	put_u64(buf + 24, TEXT_START);
+	put_u64(buf + 32, NAMES_OFF);
+	put_u64(buf + 64, PCLN_OFF);
+	for (i = 0; i < NR_FUNCS; i++) {
+		size_t rec = recs + i * 8;
+
+		put_u32(buf + PCLN_OFF + i * 8, funcs[i].entry);
+		put_u32(buf + PCLN_OFF + i * 8 + 4, rec - PCLN_OFF);
+		put_u32(buf + rec, funcs[i].entry);
+		put_u32(buf + rec + 4, names - NAMES_OFF);
+		strcpy((char *)buf + names, funcs[i].name);
+		names += strlen(funcs[i].name) + 1;
+		assert_true(names <= PCLN_OFF);
+	}
+	put_u32(buf + PCLN_OFF + NR_FUNCS * 8, TEXT_END);
+	assert_true(recs + NR_FUNCS * 8 <= cap);
+	return recs + NR_FUNCS * 8;
+}
+
+/* Two pages, the second inaccessible: bytes placed to end at the boundary. */
+static uint8_t *guard;
+static long page;
+
+static int map_guard(void **state)
+{
+	page = sysconf(_SC_PAGESIZE);
+	guard = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard == MAP_FAILED)
+		return -1;
+	return mprotect(guard + page, page, PROT_NONE);
+}
+
+static int unmap_guard(void **state)
+{
+	return munmap(guard, 2 * page);
+}
+
+static const uint8_t *at_page_end(const uint8_t *bytes, size_t len)
+{
+	uint8_t *p = guard + page - len;
+
+	assert_true(len <= (size_t)page);
+	memcpy(p, bytes, len);
+	return p;
+}
+
+static void assert_functions(const struct go_pclntab *tab)
+{
+	uint64_t start, end;
+	size_t i;
+
+	for (i = 0; i < NR_FUNCS; i++) {
+		assert_int_equal(go_pclntab__find_func(tab, funcs[i].name, &start, &end), 0);
+		assert_int_equal(start, TEXT_START + funcs[i].entry);
+		assert_int_equal(end, TEXT_START + (i + 1 < NR_FUNCS ? funcs[i + 1].entry : TEXT_END));
+	}
+	assert_int_equal(go_pclntab__find_func(tab, "crypto/tls.(*Conn).Close", &start, &end),
+			 -ENOENT);
+	assert_int_equal(go_pclntab__find_func(tab, "crypto/tls.(*Conn).Writ", &start, &end),
+			 -ENOENT);
+}
+
+static void test_both_magics(void **state)
+{
+	uint32_t magics[] = { GO_PCLNTAB_MAGIC_118, GO_PCLNTAB_MAGIC_120 };
+	uint8_t buf[512];
+	struct go_pclntab tab;
+	size_t i, size;
+
+	for (i = 0; i < 2; i++) {
+		size = make_pclntab(buf, sizeof(buf), magics[i]);
+		assert_int_equal(go_pclntab__parse(&tab, at_page_end(buf, size), size), 0);
+		assert_int_equal(tab.magic, magics[i]);
+		assert_int_equal(tab.nfunc, NR_FUNCS);
+		assert_int_equal(tab.text_start, TEXT_START);
+		assert_functions(&tab);
+	}
+}
+
+static void test_other_versions_refused(void **state)
+{
+	uint8_t buf[512];
+	struct go_pclntab tab;
+	size_t size = make_pclntab(buf, sizeof(buf), 0xfffffffa); /* Go 1.16, 1.17 */
+
+	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EPROTONOSUPPORT);
+	put_u32(buf, 0xfffffffb); /* Go 1.2 - 1.15 */
+	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EPROTONOSUPPORT);
+	put_u32(buf, 0x12345678);
+	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EINVAL);
+	/* 32-bit words, another quantum */
+	size = make_pclntab(buf, sizeof(buf), GO_PCLNTAB_MAGIC_118);
+	buf[7] = 4;
+	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EINVAL);
+	buf[7] = 8;
+	buf[6] = 4;
+	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EINVAL);
+}
+
+/* Every prefix of the table: parse or lookups fail, nothing is read past it. */
+static void test_truncated(void **state)
+{
+	uint8_t buf[512];
+	struct go_pclntab tab;
+	uint64_t start, end;
+	size_t size = make_pclntab(buf, sizeof(buf), GO_PCLNTAB_MAGIC_120), len, i, found;
+
+	for (len = 0; len < size; len++) {
+		if (go_pclntab__parse(&tab, at_page_end(buf, len), len)) {
+			continue;
+		}
+		assert_true(len >= 72);
+		for (i = 0, found = 0; i < NR_FUNCS; i++)
+			if (!go_pclntab__find_func(&tab, funcs[i].name, &start, &end)) {
+				assert_int_equal(start, TEXT_START + funcs[i].entry);
+				found++;
+			}
+		/* the last _func record is cut: that function cannot be found */
+		assert_true(found < NR_FUNCS);
+	}
+	assert_int_equal(go_pclntab__parse(&tab, at_page_end(buf, size), size), 0);
+	assert_functions(&tab);
+}
+
+static int lookup_all(const uint8_t *buf, size_t size)
+{
+	struct go_pclntab tab;
+	uint64_t start, end;
+	int err = go_pclntab__parse(&tab, at_page_end(buf, size), size);
+	size_t i;
+
+	for (i = 0; !err && i < NR_FUNCS; i++)
+		err = go_pclntab__find_func(&tab, funcs[i].name, &start, &end);
+	return err;
+}
+
+static void test_lying_fields(void **state)
+{
+	uint8_t buf[512];
+	size_t size = make_pclntab(buf, sizeof(buf), GO_PCLNTAB_MAGIC_118), i;
+	size_t recs = PCLN_OFF + NR_FUNCS * 8 + 8;
+
+	assert_int_equal(lookup_all(buf, size), 0);
+	/* more functions than the table holds; a count that overflows */
+	put_u64(buf + 8, (size - PCLN_OFF) / 8);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u64(buf + 8, UINT64_MAX / 4);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u64(buf + 8, NR_FUNCS);
+	/* the function table or the names outside */
+	put_u64(buf + 64, size);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u64(buf + 64, UINT64_MAX - 2);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u64(buf + 64, PCLN_OFF);
+	put_u64(buf + 32, size + 100);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u64(buf + 32, NAMES_OFF);
+	assert_int_equal(lookup_all(buf, size), 0);
+
+	/* a record outside, one naming another entry, names outside or negative */
+	put_u32(buf + PCLN_OFF + 4, size);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u32(buf + PCLN_OFF + 4, UINT32_MAX - 3);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u32(buf + PCLN_OFF + 4, recs - PCLN_OFF);
+	put_u32(buf + recs, 0x20);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u32(buf + recs, 0);
+	put_u32(buf + recs + 4, (uint32_t)-8);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u32(buf + recs + 4, size);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u32(buf + recs + 4, 0);
+	assert_int_equal(lookup_all(buf, size), 0);
+
+	/* functions out of order: an end before the start */
+	put_u32(buf + PCLN_OFF + NR_FUNCS * 8, 0x80);
+	assert_int_equal(lookup_all(buf, size), -EINVAL);
+	put_u32(buf + PCLN_OFF + NR_FUNCS * 8, TEXT_END);
+
+	/* a name running to the end of the table, unterminated */
+	memset(buf + size, 'x', sizeof(buf) - size);
+	put_u64(buf + 32, size);
+	put_u32(buf + recs + 4, 0);
+	assert_int_equal(lookup_all(buf, sizeof(buf)), -EINVAL);
+	put_u64(buf + 32, NAMES_OFF);
+
+	/* any byte of header and tables set to extreme values: no fault */
+	for (i = 0; i < size; i++) {
+		uint8_t values[] = { 0x00, 0x7f, 0x80, 0xff }, saved = buf[i];
+		size_t v;
+
+		for (v = 0; v < sizeof(values); v++) {
+			buf[i] = values[v];
+			lookup_all(buf, size);
+		}
+		buf[i] = saved;
+	}
+	assert_int_equal(lookup_all(buf, size), 0);
+}
+
+static void test_search(void **state)
+{
+	uint8_t table[512], buf[1024];
+	struct go_pclntab tab;
+	size_t size = make_pclntab(table, sizeof(table), GO_PCLNTAB_MAGIC_118);
+
+	memset(buf, 0xaa, sizeof(buf));
+	/* a magic number with no valid header after it */
+	put_u32(buf + 8, GO_PCLNTAB_MAGIC_118);
+	put_u32(buf + 16, GO_PCLNTAB_MAGIC_120);
+	buf[22] = 1;
+	buf[23] = 8;
+	memcpy(buf + 256, table, size);
+	assert_int_equal(go_pclntab__search(at_page_end(buf, 256 + size), 256 + size), 256);
+	/* the pointer-aligned header only */
+	memmove(buf + 260, buf + 256, size);
+	memset(buf + 256, 0, 4);
+	assert_int_equal(go_pclntab__search(buf, 260 + size), -ENOENT);
+	assert_int_equal(go_pclntab__search(at_page_end(buf, 40), 40), -ENOENT);
+	assert_int_equal(go_pclntab__search(buf, 0), -ENOENT);
+	assert_int_equal(go_pclntab__parse(&tab, buf + 260, size), 0);
+}
+
+static size_t make_buildinfo(uint8_t *buf, const char *version)
+{
+	size_t len = strlen(version);
+
+	memset(buf, 0, 64);
+	memcpy(buf, "\xff Go buildinf:", 14);
+	buf[14] = 8;
+	buf[15] = 2;
+	buf[32] = len;
+	memcpy(buf + 33, version, len);
+	buf[33 + len] = 0x10; /* the module info's length follows */
+	return 34 + len;
+}
+
+static void test_buildinfo(void **state)
+{
+	uint8_t buf[128];
+	char version[32];
+	size_t size = make_buildinfo(buf, "go1.19.8"), len;
+
+	assert_int_equal(go_buildinfo__version(at_page_end(buf, size), size, version,
+					       sizeof(version)), 0);
+	assert_string_equal(version, "go1.19.8");
+	/* no room for it in the caller's buffer */
+	assert_int_equal(go_buildinfo__version(buf, size, version, 8), -EINVAL);
+	for (len = 0; len < 33 + 8; len++)
+		assert_int_equal(go_buildinfo__version(at_page_end(buf, len), len, version,
+						       sizeof(version)), -EINVAL);
+	/* a length beyond the section, a varint that never ends */
+	buf[32] = 0x7f;
+	assert_int_equal(go_buildinfo__version(at_page_end(buf, size), size, version,
+					       sizeof(version)), -EINVAL);
+	memset(buf + 32, 0xff, size - 32);
+	assert_int_equal(go_buildinfo__version(at_page_end(buf, size), size, version,
+					       sizeof(version)), -EINVAL);
+	/* control characters are no version */
+	size = make_buildinfo(buf, "go1.19\n8");
+	assert_int_equal(go_buildinfo__version(buf, size, version, sizeof(version)), -EINVAL);
+	/* Go before 1.18: pointers into the file */
+	size = make_buildinfo(buf, "go1.17.1");
+	buf[15] = 0;
+	assert_int_equal(go_buildinfo__version(buf, size, version, sizeof(version)),
+			 -EPROTONOSUPPORT);
+	buf[1] = 'g';
+	assert_int_equal(go_buildinfo__version(buf, size, version, sizeof(version)), -EINVAL);
+}
+
+static char tmpdir[64];
+
+static int run(const char *cmd)
+{
+	int status = system(cmd);
+
+	return status == 0 ? 0 : -1;
+}
+
+static const char go_program[] =
+	"package main\n"
+	"import (\"crypto/tls\"; \"fmt\")\n"
+	"func main() {\n"
+	"	fmt.Println(tls.CipherSuiteName(0x1301))\n"
+	"	if c, err := tls.Dial(\"tcp\", \"\", nil); err == nil { c.Write(nil); c.Read(nil) }\n"
+	"}\n";
+
+/* Builds the same program plainly and -ldflags=-s -w, and strips a copy
+ * (a PIE rebuilds the standard library: the e2e tests build that one) */
+static int build_go(void **state)
+{
+	char cmd[1024];
+	FILE *f;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_go_binary.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/main.go", tmpdir);
+	f = fopen(cmd, "w");
+	if (!f)
+		return -1;
+	fputs(go_program, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && export GOCACHE=%s/cache GOPATH=%s/gopath GO111MODULE=off && "
+		 "go build -o plain main.go && go build -ldflags='-s -w' -o sw main.go && "
+		 "cp plain stripped && strip stripped",
+		 tmpdir, tmpdir, tmpdir);
+	return run(cmd);
+}
+
+static int remove_tmpdir(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return run(cmd);
+}
+
+/* The toolchain's own version, as "go1.19.8" */
+static void go_version(char *buf, size_t sz)
+{
+	FILE *p = popen("go env GOVERSION", "r");
+
+	assert_non_null(p);
+	assert_non_null(fgets(buf, sz, p));
+	buf[strcspn(buf, "\n")] = '\0';
+	pclose(p);
+}
+
+static void test_real_binaries(void **state)
+{
+	static const char *const variants[] = { "plain", "sw", "stripped" };
+	static const char *const names[] = { "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read" };
+	char path[PATH_MAX], version[32], want[32];
+	struct elf_symbol sym;
+	struct go_pclntab tab;
+	uint64_t start, end, seg_start, seg_end;
+	size_t v, i;
+
+	go_version(want, sizeof(want));
+	for (v = 0; v < 3; v++) {
+		struct elf_file *ef;
+
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, variants[v]);
+		ef = elf_file__open(path);
+		assert_non_null(ef);
+		assert_int_equal(go_binary__read(ef, version, sizeof(version), &tab), 0);
+		assert_string_equal(version, want);
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(go_pclntab__find_func(&tab, names[i], &start, &end), 0);
+			assert_int_equal(elf_file__exec_segment(ef, start, &seg_start, &seg_end), 0);
+			assert_true(end <= seg_end);
+			/* where .symtab survives, it agrees */
+			if (v == 0) {
+				assert_int_equal(elf_file__find_function(ef, names[i], &sym), 0);
+				assert_int_equal(sym.addr, start);
+				assert_true(sym.addr + sym.size <= end);
+			} else {
+				assert_int_equal(elf_file__find_function(ef, names[i], &sym), -ENOENT);
+			}
+		}
+		elf_file__close(ef);
+	}
+	/* no Go in a C program */
+	{
+		struct elf_file *ef = elf_file__open("/bin/true");
+
+		assert_non_null(ef);
+		assert_int_equal(go_binary__read(ef, version, sizeof(version), &tab), -ENOENT);
+		assert_string_equal(version, "");
+		elf_file__close(ef);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tables[] = {
+		cmocka_unit_test(test_both_magics),
+		cmocka_unit_test(test_other_versions_refused),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_lying_fields),
+		cmocka_unit_test(test_search),
+		cmocka_unit_test(test_buildinfo),
+	};
+	const struct CMUnitTest binaries[] = {
+		cmocka_unit_test(test_real_binaries),
+	};
+	int failed = cmocka_run_group_tests(tables, map_guard, unmap_guard);
+
+	return failed + cmocka_run_group_tests(binaries, build_go, remove_tmpdir);
+}
