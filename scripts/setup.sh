@@ -20,6 +20,9 @@ PACKAGES=(
 	# Rotation and compression tests: mergecap/capinfos (wireshark-common), zstd, and
 	# script(1) for a terminal (bsdutils).
 	wireshark-common zstd bsdutils
+	# Go crypto/tls (tests/test_go_binary.c, tests/e2e/test_go_*.sh): the Go toolchain
+	# that builds the test programs
+	golang-go
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )
