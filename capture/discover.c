@@ -20,6 +20,7 @@
 
 #include "discover.h"
 #include "elf_file.h"
+#include "proc_maps.h"
 
 #if defined(__x86_64__)
 #define MULTIARCH_DIR "x86_64-linux-gnu"
@@ -418,50 +419,6 @@ cleanup:
 	return err;
 }
 
-typedef int (*maps_line_fn)(char *line, void *ctx);
-
-/*
- * Calls @fn for every line of /proc/@pid/maps (NUL-terminated, without '\n'),
- * reading in @sz-byte chunks into @buf; a nonzero return of @fn stops the walk
- * and is returned.
- */
-static int maps__for_each(pid_t pid, char *buf, size_t sz, maps_line_fn fn, void *ctx)
-{
-	size_t len = 0;
-	char path[64];
-	ssize_t n;
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf + len, sz - 1 - len)) > 0) {
-		char *line = buf, *nl;
-
-		len += n;
-		while ((nl = memchr(line, '\n', buf + len - line))) {
-			*nl = '\0';
-			err = fn(line, ctx);
-			if (err)
-				goto cleanup;
-			line = nl + 1;
-		}
-		len -= line - buf;
-		if (len == sz - 1) {
-			err = -E2BIG;
-			goto cleanup;
-		}
-		memmove(buf, line, len);
-	}
-	if (n < 0)
-		err = -errno;
-
-cleanup:
-	close(fd);
-	return err;
-}
-
 struct sibling_lookup {
 	const char *path;	/* as the process sees it */
 	size_t len;
@@ -471,17 +428,13 @@ struct sibling_lookup {
 static int sibling_lookup__line(char *line, void *ctx)
 {
 	struct sibling_lookup *sl = ctx;
-	unsigned long start, end;
-	const char *path;
-	int off = 0;
+	struct proc_maps_entry e;
 
-	if (sscanf(line, "%lx-%lx %*s %*s %*s %*u %n", &start, &end, &off) < 2 || !off)
+	if (proc_maps__parse_line(line, &e) || undeleted_len(e.path) != sl->len ||
+	    strncmp(e.path, sl->path, sl->len))
 		return 0;
-	path = line + off;
-	if (undeleted_len(path) != sl->len || strncmp(path, sl->path, sl->len))
-		return 0;
-	sl->start = start;
-	sl->end = end;
+	sl->start = e.start;
+	sl->end = e.end;
 	return 1;
 }
 
@@ -527,7 +480,7 @@ static int sibling_path(const struct tls_library *lib, char *out, size_t sz)
 		return -ENOMEM;
 	sl.path = want;
 	sl.len = strlen(want);
-	err = maps__for_each(pid, buf, MAPS_BUF_SZ, sibling_lookup__line, &sl);
+	err = proc_maps__for_each(pid, buf, MAPS_BUF_SZ, sibling_lookup__line, &sl);
 	free(buf);
 	if (err < 0)
 		return err;
@@ -818,32 +771,29 @@ static bool maps_name_wanted(const char *base)
 
 static int scan__maps_line(char *line, void *ctx)
 {
-	unsigned long start, end, inode;
 	struct scan *s = ctx;
+	struct proc_maps_entry e;
 	struct mapped_file *f;
-	const char *path, *slash;
-	char perms[5];
+	const char *slash;
 	size_t i, len;
-	int off = 0, err;
+	int err;
 
 	/* nearly every line is rejected here, before any parsing */
 	slash = strrchr(line, '/');
 	if (!slash || !maps_name_wanted(slash + 1))
 		return 0;
-	if (sscanf(line, "%lx-%lx %4s %*s %*s %lu %n", &start, &end, perms, &inode, &off) < 4 ||
-	    !off)
+	if (proc_maps__parse_line(line, &e))
 		return 0;
-	path = line + off;
-	len = strlen(path);
-	if (path[0] != '/' || !inode || len >= PATH_MAX)
+	len = strlen(e.path);
+	if (e.path[0] != '/' || !e.inode || len >= PATH_MAX)
 		return 0;
 
 	for (i = 0; i < s->nr_files; i++) {
 		f = &s->files[i];
-		if (f->inode == inode && !strcmp(f->path, path)) {
-			if (perms[2] == 'x' && !f->exec) {
-				f->start = start;
-				f->end = end;
+		if (f->inode == e.inode && !strcmp(f->path, e.path)) {
+			if (e.perms[2] == 'x' && !f->exec) {
+				f->start = e.start;
+				f->end = e.end;
 				f->exec = true;
 			}
 			return 0;
@@ -853,11 +803,11 @@ static int scan__maps_line(char *line, void *ctx)
 	if (err)
 		return err;
 	f = &s->files[s->nr_files++];
-	memcpy(f->path, path, len + 1);
-	f->inode = inode;
-	f->start = start;
-	f->end = end;
-	f->exec = perms[2] == 'x';
+	memcpy(f->path, e.path, len + 1);
+	f->inode = e.inode;
+	f->start = e.start;
+	f->end = e.end;
+	f->exec = e.perms[2] == 'x';
 	f->lib = -1;
 	return 0;
 }
@@ -972,7 +922,7 @@ static int scan__process(struct scan *s, pid_t pid)
 	size_t i, j;
 
 	s->nr_files = 0;
-	err = maps__for_each(pid, s->buf, MAPS_BUF_SZ, scan__maps_line, s);
+	err = proc_maps__for_each(pid, s->buf, MAPS_BUF_SZ, scan__maps_line, s);
 	if (err)
 		goto cleanup;
 
