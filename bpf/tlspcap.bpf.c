@@ -30,6 +30,9 @@
 #define AF_INET6 10
 #define MAX_TRACKED 65536
 #define IOV_MAX 8
+/* Distinct TLS calls open at once on one thread: node writes from a
+ * callback that runs inside SSL_read (a power of two: index mask). */
+#define CALL_DEPTH 4
 /* x86-64 syscall numbers of the hooked calls. */
 #define NR_READ 0
 #define NR_WRITE 1
@@ -59,12 +62,11 @@ struct call_state {
 	__u64 done_ptr;   /* size_t * of the _ex forms, 0 otherwise */
 	__u64 sock;       /* struct sock * of the fd below */
 	__u64 inode;
-	__u64 sp;         /* stack pointer at entry: tells nesting from a stale entry */
+	__u64 sp;         /* stack pointer at entry: matches the call's return */
 	__s32 fd;         /* first socket fd used inside the call, -1 if none */
 	__u32 cookie;     /* library index and TLSPCAP_COOKIE_* flags */
 	__u32 iov_count;  /* > 0: buf is an array of NSPR PRIOVec, not the data */
 	__u8 direction;
-	__u8 depth;
 	__u8 not_tls;     /* the call passed its own buffer to a syscall */
 };
 
@@ -76,11 +78,11 @@ struct nspr_iovec {
 };
 
 struct thread_state {
-	struct call_state call;  /* valid while in_call */
+	struct call_state calls[CALL_DEPTH]; /* the open calls, innermost at ncalls - 1 */
 	__u64 bio_write_ssl;     /* memory BIO: this context's TLS bytes go out with the next socket write */
 	__u32 bio_write_cookie;
 	__s32 last_read_fd;      /* memory BIO: the socket this thread read last, -1 if none */
-	__u8 in_call;
+	__u8 ncalls;
 	__u8 memory_bio;         /* this thread made TLS calls with no socket syscall inside */
 };
 
@@ -252,7 +254,41 @@ static __always_inline struct thread_state *thread_of(__u64 pid_tgid)
 	return bpf_map_lookup_elem(&threads, &pid_tgid);
 }
 
-/* Returns the call's state, or NULL when it is not recorded (nested, untraced). */
+/* The thread's innermost open call, or NULL. */
+static __always_inline struct call_state *call_top(struct thread_state *t)
+{
+	__u32 top = t->ncalls - 1;
+
+	if (!t->ncalls || top >= CALL_DEPTH)
+		return NULL;
+	barrier_var(top);
+	return &t->calls[top & (CALL_DEPTH - 1)];
+}
+
+/* Forgets the open calls whose stack frame lies below @sp: calls the thread
+ * left without their return probe firing (tlspcap attached meanwhile, longjmp). */
+static __always_inline void calls_drop_below(struct thread_state *t, __u64 sp)
+{
+	struct call_state *top;
+	int i;
+
+	for (i = 0; i < CALL_DEPTH; i++) {
+		top = call_top(t);
+		if (!top || top->sp >= sp)
+			return;
+		t->ncalls--;
+	}
+}
+
+/*
+ * Returns the call's state, or NULL when it is not recorded (untraced, or an
+ * inner part of the same operation).  A call entered at a deeper stack than
+ * an open one is nested in it: the same operation (SSL_write_ex calling a
+ * probed SSL_write: same direction and buffer) is recorded by the outer call;
+ * another one (node's SSL_write from a callback inside SSL_read) is a call of
+ * its own.  An entry at the same or a shallower stack pointer ends the open
+ * calls there: a tail call (gnutls_record_send jumps to _send2) or stale state.
+ */
 static __always_inline struct call_state *call_enter(struct pt_regs *ctx, __u64 ssl, __u64 buf,
 						     __u64 done_ptr, __u8 direction)
 {
@@ -260,20 +296,26 @@ static __always_inline struct call_state *call_enter(struct pt_regs *ctx, __u64 
 	__u64 sp = PT_REGS_SP_CORE(ctx);
 	struct thread_state *t;
 	struct call_state *call;
+	__u32 depth;
 
 	if (!should_trace(pid_tgid >> 32))
 		return NULL;
 	t = thread_of(pid_tgid);
 	if (!t)
 		return NULL;
-	/* A deeper stack means an exported TLS call made by another one:
-	 * the outer call records the data.  Otherwise the entry is stale. */
-	if (t->in_call && t->call.sp > sp) {
-		t->call.depth++;
+	calls_drop_below(t, sp + 1);
+	call = call_top(t);
+	if (call && call->direction == direction && call->buf == buf) {
 		counter_add(TLSPCAP_COUNTER_CALLS_NESTED, 1);
 		return NULL;
 	}
-	call = &t->call;
+	depth = t->ncalls;
+	if (depth >= CALL_DEPTH) {
+		counter_add(TLSPCAP_COUNTER_CALLS_UNRECORDED, 1); /* bytes unknown */
+		return NULL;
+	}
+	barrier_var(depth); /* keep the mask below for the verifier */
+	call = &t->calls[depth & (CALL_DEPTH - 1)];
 	call->ssl = ssl;
 	call->buf = buf;
 	call->done_ptr = done_ptr;
@@ -283,10 +325,9 @@ static __always_inline struct call_state *call_enter(struct pt_regs *ctx, __u64 
 	call->fd = -1;
 	call->cookie = bpf_get_attach_cookie(ctx);
 	call->direction = direction;
-	call->depth = 0;
 	call->not_tls = 0;
 	call->iov_count = 0;
-	t->in_call = 1;
+	t->ncalls++;
 	return call;
 }
 
@@ -430,9 +471,10 @@ static __always_inline void session_bind(__u64 pid_tgid, struct session *session
 
 /*
  * Memory BIO (node): the TLS bytes of a context whose call made no socket
- * syscall leave with the thread's next socket write.
+ * syscall leave with the thread's next socket write.  Returns whether @fd
+ * was that write (a socket).
  */
-static __always_inline void bind_by_next_write(__u64 pid_tgid, struct thread_state *t, int fd)
+static __always_inline bool bind_by_next_write(__u64 pid_tgid, struct thread_state *t, int fd)
 {
 	struct session_key key = { .tgid = pid_tgid >> 32, .ssl = t->bio_write_ssl };
 	struct session *session = bpf_map_lookup_elem(&sessions, &key);
@@ -441,47 +483,50 @@ static __always_inline void bind_by_next_write(__u64 pid_tgid, struct thread_sta
 
 	sk = socket_of_fd(fd, &inode);
 	if (!sk)
-		return;
+		return false;
 	if (session && session->fd < 0 && session->conn_id && !session->closed) {
 		session_bind(pid_tgid, session, key.ssl, fd, (__u64)sk, inode, t->bio_write_cookie,
 			     TLSPCAP_ATTR_ORDER);
 		counter_add(TLSPCAP_COUNTER_BOUND_BY_ORDER, 1);
 	}
 	t->bio_write_ssl = 0;
+	return true;
 }
 
 static __always_inline void note_syscall(int fd, __u64 buf, bool is_write)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
+	struct call_state *call;
 	struct sock *sk;
 	__u64 inode = 0;
 
 	if (!t)
 		return;
-	if (!t->in_call) {
-		if (!t->memory_bio)
-			return;
-		if (is_write && t->bio_write_ssl)
-			bind_by_next_write(pid_tgid, t, fd);
-		else if (!is_write && socket_of_fd(fd, &inode))
+	/* Also inside a call: node sends what a callback wrote with SSL_write
+	 * before the SSL_read that ran the callback returns. */
+	if (t->memory_bio && is_write && t->bio_write_ssl && bind_by_next_write(pid_tgid, t, fd))
+		return;
+	call = call_top(t);
+	if (!call) {
+		if (t->memory_bio && !is_write && socket_of_fd(fd, &inode))
 			t->last_read_fd = fd;
 		return;
 	}
-	if (t->call.fd >= 0 || t->call.not_tls)
+	if (call->fd >= 0 || call->not_tls)
 		return;
 	/* NSPR: PR_Write on a plain socket or on stdout writes the caller's own buffer. */
-	if ((t->call.cookie & TLSPCAP_COOKIE_PASSTHROUGH_CHECK) && buf && buf == t->call.buf) {
-		t->call.not_tls = 1;
+	if ((call->cookie & TLSPCAP_COOKIE_PASSTHROUGH_CHECK) && buf && buf == call->buf) {
+		call->not_tls = 1;
 		return;
 	}
 	/* Libraries also write logs and read files inside TLS calls. */
 	sk = socket_of_fd(fd, &inode);
 	if (!sk)
 		return;
-	t->call.fd = fd;
-	t->call.sock = (__u64)sk;
-	t->call.inode = inode;
+	call->fd = fd;
+	call->sock = (__u64)sk;
+	call->inode = inode;
 }
 
 struct chunk_ctx {
@@ -597,9 +642,8 @@ static __always_inline void emit_iovec(struct chunk_ctx *c, __u64 iov, __u32 cou
  * socket.  Returns how the socket was found.
  */
 static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state *t,
-					    struct session *session)
+					    const struct call_state *call, struct session *session)
 {
-	struct call_state *call = &t->call;
 	__u8 attribution = TLSPCAP_ATTR_NONE;
 	__s32 fd = -1;
 	__u64 sock = 0, inode = 0;
@@ -660,49 +704,60 @@ static __always_inline void call_return(struct pt_regs *ctx, long ret, bool gath
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
+	/* The return pops the entry's return address: the call entered at sp - 8. */
+	__u64 entry_sp = PT_REGS_SP_CORE(ctx) - 8;
+	struct call_state *call;
 	struct session *session;
 	struct chunk_ctx c = {};
 	__u64 total = 0;
 
-	if (!t || !t->in_call)
+	if (!t)
 		return;
-	if (t->call.depth) {
-		t->call.depth--;
+	calls_drop_below(t, entry_sp);
+	call = call_top(t);
+	/* Not an open call's return: an inner part of an operation, a tail call's outer half. */
+	if (!call || call->sp != entry_sp)
 		return;
-	}
-	t->in_call = 0;
-	if (t->call.done_ptr) {
+	t->ncalls--; /* @call stays valid: nothing is entered before this program ends */
+	if (call->done_ptr) {
 		if (ret == 1)
-			bpf_probe_read_user(&total, sizeof(total), (void *)t->call.done_ptr);
+			bpf_probe_read_user(&total, sizeof(total), (void *)call->done_ptr);
 	} else if (ret > 0) {
 		total = ret;
 	}
 	if (!total) {
 		counter_add(TLSPCAP_COUNTER_CALLS_FAILED, 1);
+		/* No socket touched by a call that needed I/O: TLS into memory buffers
+		 * (node's handshake); its socket reads matter from now on. */
+		if (call->fd < 0 && !call->not_tls)
+			t->memory_bio = 1;
 		return;
 	}
-	if (t->call.not_tls) {
+	if (call->not_tls) {
 		counter_add(TLSPCAP_COUNTER_NOT_TLS, 1);
 		return;
 	}
-	session = session_of(pid_tgid >> 32, t->call.ssl);
-	if (!session)
+	session = session_of(pid_tgid >> 32, call->ssl);
+	if (!session) {
+		counter_add(TLSPCAP_COUNTER_CALLS_UNRECORDED, 1);
+		counter_add(TLSPCAP_COUNTER_BYTES_UNRECORDED, total);
 		return;
-	c.attribution = bind_connection(pid_tgid, t, session);
+	}
+	c.attribution = bind_connection(pid_tgid, t, call, session);
 	counter_add(TLSPCAP_COUNTER_ATTR_NONE + c.attribution, 1);
 
 	fill_header(&c.hdr, TLSPCAP_RECORD_DATA, pid_tgid, session->fd, session->conn_id);
-	c.ssl = t->call.ssl;
-	c.buf = t->call.buf;
+	c.ssl = call->ssl;
+	c.buf = call->buf;
 	c.total = total;
 	c.kept = snaplen && snaplen < total ? snaplen : total;
-	c.library = t->call.cookie & TLSPCAP_COOKIE_LIBRARY_MASK;
-	c.direction = t->call.direction & 1;
+	c.library = call->cookie & TLSPCAP_COOKIE_LIBRARY_MASK;
+	c.direction = call->direction & 1;
 	c.offset = session->offset[c.direction];
 	/* Advance first: a lost record must still leave a gap, not shift bytes. */
 	session->offset[c.direction] += total;
 	if (gathering)
-		emit_iovec(&c, t->call.buf, t->call.iov_count);
+		emit_iovec(&c, call->buf, call->iov_count);
 	else
 		emit_buffer(&c);
 }

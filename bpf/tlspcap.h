@@ -62,6 +62,8 @@ enum tlspcap_counter {
 	TLSPCAP_COUNTER_ATTR_ORDER,
 	TLSPCAP_COUNTER_BOUND_BY_ORDER,      /* contexts tied later by the next socket write */
 	TLSPCAP_COUNTER_NOT_TLS,             /* calls on plain sockets or files (NSPR) */
+	TLSPCAP_COUNTER_CALLS_UNRECORDED,    /* TLS calls without state to record them in */
+	TLSPCAP_COUNTER_BYTES_UNRECORDED,    /* their bytes, where known */
 	TLSPCAP_COUNTER_COUNT,
 };
 

@@ -293,10 +293,12 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 		st->captured_bytes, sc->payload_bytes, sc->lost_bytes);
 	fprintf(stderr,
 		"tlspcap: lost: %" PRIu64 " records (%" PRIu64 " bytes) dropped by a full ring buffer, "
-		"%" PRIu64 " unreadable buffers, %" PRIu64 " malformed records; %" PRIu64
-		" bytes cut by -s\n",
+		"%" PRIu64 " unreadable buffers, %" PRIu64 " malformed records, %" PRIu64
+		" TLS calls not recorded (%" PRIu64 " bytes); %" PRIu64 " bytes cut by -s\n",
 		counters[TLSPCAP_COUNTER_RECORDS_DROPPED], counters[TLSPCAP_COUNTER_BYTES_DROPPED],
-		counters[TLSPCAP_COUNTER_READ_FAULTS], st->bad_records, sc->truncated_bytes);
+		counters[TLSPCAP_COUNTER_READ_FAULTS], st->bad_records,
+		counters[TLSPCAP_COUNTER_CALLS_UNRECORDED], counters[TLSPCAP_COUNTER_BYTES_UNRECORDED],
+		sc->truncated_bytes);
 	fprintf(stderr,
 		"tlspcap: TLS calls tied to their socket: %" PRIu64 " by a syscall inside the call, "
 		"%" PRIu64 " by cached context, %" PRIu64 " by API hint, %" PRIu64
