@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIGTERM to tlspcap in the middle of a transfer: exit 0, every stream closed with FIN,
-# a file tshark reads with exit 0 and no expert warnings, the summary printed.
+# a file tshark reads with exit 0 and no expert warnings, whole blocks and interface
+# statistics at the end, the summary printed.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
@@ -16,6 +17,9 @@ ok "summary printed"
 
 F=out.pcapng
 assert_tshark_reads "$F"
+read -r _ _ _ _ _ isb _ tail < <("$PY" "$E2E_DIR/pcapng_blocks.py" "$F") || fail "malformed block in $F"
+assert_eq "$tail" 0 "bytes of a cut-short block after SIGTERM"
+assert_ge "$isb" 1 "interface statistics blocks after SIGTERM"
 assert_no_expert_warnings "$F" -d "tcp.port==$P,data" # random binary payload
 cport=$(basename "$(ls cli/*.c2s.intended)" .c2s.intended)
 streams=$(connection_streams "$F" "$cport" "$P")
