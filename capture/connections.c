@@ -330,6 +330,8 @@ static int connection__flush_queues(struct connection_table *t, struct connectio
 			err = connection__write_data(t, b, (const struct tlspcap_data_record *)qb->data);
 			qb = qb->next;
 		}
+		if (!err && t->cfg.between_records)
+			err = t->cfg.between_records(t->cfg.between_ctx);
 	}
 	connection__free_queue(a);
 	if (b)

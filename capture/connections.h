@@ -28,6 +28,10 @@ struct connection_table_config {
 	/* "OpenSSL 3.0.19 (/usr/lib/.../libssl.so.3)" for an attach cookie. */
 	const char *(*library_label)(void *ctx, uint32_t cookie);
 	void *library_ctx;
+	/* Called between records written from a queue (may be NULL): a waiting
+	 * connection can hold megabytes, and output rotation goes by record. */
+	int (*between_records)(void *ctx);
+	void *between_ctx;
 	uint64_t peer_wait_ns;     /* how long a local connection waits for its peer view */
 	size_t pending_limit;      /* bytes held per waiting connection before it opens anyway */
 };

@@ -226,6 +226,11 @@ static int capture__maybe_rotate(struct capture *cap)
 	return err ?: connection_table__continue_all(cap->connections);
 }
 
+static int rotate_between_records(void *ctx)
+{
+	return capture__maybe_rotate(ctx);
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct capture *cap = ctx;
@@ -442,6 +447,7 @@ static int capture__setup(struct capture *cap)
 	struct connection_table_config ccfg = {
 		.clock = &cap->clock,
 		.library_label = library_label,
+		.between_records = rotate_between_records,
 		.peer_wait_ns = PEER_WAIT_NS,
 		.pending_limit = PENDING_LIMIT,
 	};
@@ -486,6 +492,7 @@ static int capture__setup(struct capture *cap)
 	ccfg.processes = cap->processes;
 	ccfg.netinfo = cap->netinfo;
 	ccfg.library_ctx = cap->libraries;
+	ccfg.between_ctx = cap;
 	cap->connections = connection_table__new(&ccfg);
 	if (!cap->connections)
 		return -ENOMEM;

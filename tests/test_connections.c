@@ -1097,6 +1097,76 @@ static void test_pending_limit(void **state)
 	assert_int_equal(stream_count(c), 1);
 }
 
+struct rotation_hook {
+	struct ctx *c;
+	int calls;
+	int rotate_at;
+};
+
+/* What capture/main.c does when -C says the next file begins. */
+static int rotate_in_hook(void *ctx)
+{
+	struct rotation_hook *h = ctx;
+	int err;
+
+	if (++h->calls != h->rotate_at)
+		return 0;
+	err = pcapng_writer__new_section(h->c->w);
+	return err ?: connection_table__continue_all(h->c->ct);
+}
+
+/*
+ * A waiting connection's queue is written record by record with the hook in
+ * between: a rotation there lands mid-queue, the stream goes on in the new
+ * section with its comment and no second SYN, the whole is one clean stream.
+ */
+static void test_rotation_between_queued_records(void **state)
+{
+	struct ctx *c = *state;
+	pid_t a = getpid();
+	struct sock_desc cli = {
+		.conn_id = 2251, .tgid = a, .fd = 5, .family = AF_INET,
+		.laddr = "127.0.0.1", .lport = c->idle_port, .raddr = "127.0.0.1", .rport = c->listen_port,
+	};
+	struct rotation_hook hook = { .c = c, .rotate_at = 100 };
+	struct connection_table_config cfg = {
+		.streams = c->streams,
+		.processes = c->processes,
+		.netinfo = c->netinfo,
+		.clock = &c->clock,
+		.library_label = library_label,
+		.between_records = rotate_in_hook,
+		.between_ctx = &hook,
+		.peer_wait_ns = PEER_WAIT_NS,
+		.pending_limit = PENDING_LIMIT,
+	};
+	size_t chunk = TLSPCAP_CHUNK_MAX, n = PENDING_LIMIT / chunk, i;
+	uint8_t *data = test_pattern(chunk, 62);
+	char *out;
+
+	connection_table__free(c->ct);
+	c->ct = connection_table__new(&cfg);
+	assert_non_null(c->ct);
+	socket_rec(c, &cli, c->t0);
+	for (i = 0; i <= n; i++)
+		data_rec(c, cli.conn_id, a, 5, TLSPCAP_DIR_SEND, i * chunk, data, chunk, c->t0 + 1 + i);
+	assert_true(hook.calls >= hook.rotate_at); /* one per record out of the queue */
+	finish(c);
+	free(data);
+
+	assert_int_equal(c->counters.payload_bytes, (n + 1) * chunk);
+	assert_int_equal(stream_count(c), 1);
+	assert_int_equal(tshark_count(c->path, "tcp.flags.syn==1"), 2);
+	out = fields(c, "frame.comment contains \"continues from the previous file\"",
+		     "-e tcp.flags.syn -e tcp.len");
+	assert_string_equal(out, "0\t16384\n");
+	free(out);
+	out = comments_json(c, "frame.comment contains \"continues from the previous file\"");
+	assert_int_equal(count_substr(out, "\"PID: "), 1); /* the view's comment, as on the SYN */
+	free(out);
+	tshark_assert_clean(c->path);
+}
+
 /*
  * Both views of a local connection still waiting when the capture ends (the
  * server spoke first, the client never did): still ONE stream with both
@@ -1697,6 +1767,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ended_view_reason_at_close_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_peer_joins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_between_queued_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_views_waiting_at_close_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_views_waiting_at_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tick_before_first_record, setup, teardown),
