@@ -493,6 +493,72 @@ static __always_inline bool bind_by_next_write(__u64 pid_tgid, struct thread_sta
 	return true;
 }
 
+/*
+ * Go crypto/tls. A goroutine that parks in the netpoller resumes on another
+ * thread, so its in-flight (*Conn).Write or Read is keyed by the goroutine:
+ * the g pointer that Go's register ABI keeps in R14, in the probes' registers
+ * and in the task's user registers at a syscall. Calls end at a uprobe on
+ * each RET (a uretprobe's return address breaks Go's stack copying).
+ */
+struct go_call_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 g;
+};
+
+struct go_call {
+	struct call_state call; /* as for a C call: what bind_connection reads */
+	__u64 len;              /* the buffer's length */
+	__u32 entry_tid;
+	__u8 other_thread;      /* its socket syscall ran on another thread */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_TRACKED);
+	__type(key, struct go_call_key);
+	__type(value, struct go_call);
+} go_calls SEC(".maps");
+
+/* One bit per tgid (PID_MAX_LIMIT) for processes that made Go TLS calls: the
+ * syscall hooks look in go_calls only for those, so any other thread's
+ * syscall still costs a single hash lookup. */
+#define GO_TGID_WORDS (4194304 / 64)
+__u64 go_tgid_bits[GO_TGID_WORDS] = {};
+
+static __always_inline __u64 *go_tgid_word(__u32 tgid, __u64 *bit)
+{
+	*bit = 1ull << (tgid % 64);
+	/* tgids stay below PID_MAX_LIMIT; the mask is for the verifier */
+	return &go_tgid_bits[(tgid / 64) & (GO_TGID_WORDS - 1)];
+}
+
+static __always_inline void note_go_syscall(__u64 pid_tgid, int fd)
+{
+	__u64 bit, *word = go_tgid_word(pid_tgid >> 32, &bit);
+	struct go_call_key key = { .tgid = pid_tgid >> 32 };
+	struct pt_regs *regs;
+	struct go_call *call;
+	struct sock *sk;
+	__u64 inode = 0;
+
+	if (!(*word & bit))
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	key.g = BPF_CORE_READ(regs, r14);
+	call = bpf_map_lookup_elem(&go_calls, &key);
+	if (!call || call->call.fd >= 0)
+		return;
+	sk = socket_of_fd(fd, &inode);
+	if (!sk)
+		return;
+	call->call.fd = fd;
+	call->call.sock = (__u64)sk;
+	call->call.inode = inode;
+	if ((__u32)pid_tgid != call->entry_tid)
+		call->other_thread = 1;
+}
+
 static __always_inline void note_syscall(int fd, __u64 buf, bool is_write)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -501,8 +567,10 @@ static __always_inline void note_syscall(int fd, __u64 buf, bool is_write)
 	struct sock *sk;
 	__u64 inode = 0;
 
-	if (!t)
+	if (!t) {
+		note_go_syscall(pid_tgid, fd);
 		return;
+	}
 	/* Also inside a call: node sends what a callback wrote with SSL_write
 	 * before the SSL_read that ran the callback returns. */
 	if (t->memory_bio && is_write && t->bio_write_ssl && bind_by_next_write(pid_tgid, t, fd))
@@ -511,6 +579,7 @@ static __always_inline void note_syscall(int fd, __u64 buf, bool is_write)
 	if (!call) {
 		if (t->memory_bio && !is_write && socket_of_fd(fd, &inode))
 			t->last_read_fd = fd;
+		note_go_syscall(pid_tgid, fd);
 		return;
 	}
 	if (call->fd >= 0 || call->not_tls)
@@ -639,7 +708,8 @@ static __always_inline void emit_iovec(struct chunk_ctx *c, __u64 iov, __u32 cou
 /*
  * Ties the call to a connection: a new connection when the context has
  * none yet, when its socket was closed, or when it now talks over another
- * socket.  Returns how the socket was found.
+ * socket.  Returns how the socket was found.  @t is NULL for Go calls, which
+ * belong to a goroutine, not a thread.
  */
 static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state *t,
 					    const struct call_state *call, struct session *session)
@@ -663,7 +733,7 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state 
 		   (sock = (__u64)socket_of_fd(session->hint_fd, &inode))) {
 		attribution = TLSPCAP_ATTR_HINT;
 		fd = session->hint_fd;
-	} else if (call->direction == TLSPCAP_DIR_RECV && t->last_read_fd >= 0 &&
+	} else if (t && call->direction == TLSPCAP_DIR_RECV && t->last_read_fd >= 0 &&
 		   (sock = (__u64)socket_of_fd(t->last_read_fd, &inode))) {
 		/* Memory BIO: the bytes came in with this thread's last socket read. */
 		attribution = TLSPCAP_ATTR_ORDER;
@@ -687,7 +757,7 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state 
 
 		bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
 	}
-	if (attribution == TLSPCAP_ATTR_NONE) {
+	if (t && attribution == TLSPCAP_ATTR_NONE) {
 		/* No socket in sight: TLS into memory buffers, the socket I/O is outside. */
 		t->memory_bio = 1;
 		if (call->direction == TLSPCAP_DIR_SEND && !t->bio_write_ssl) {
@@ -698,50 +768,35 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state 
 	return attribution;
 }
 
-/* @gathering: the call was a PR_Writev, its buffer an iovec (a program of its own,
- * so the verifier sees each emission path alone). */
-static __always_inline void call_return(struct pt_regs *ctx, long ret, bool gathering)
+/*
+ * Emits the finished @call of thread @t (NULL: a Go call) that moved @total
+ * bytes; returns how it was tied to its socket, or -1 when it is not
+ * recorded. @gathering: the call was a PR_Writev, its buffer an iovec (a
+ * program of its own, so the verifier sees each emission path alone).
+ */
+static __always_inline int call_emit(__u64 pid_tgid, struct thread_state *t,
+				     const struct call_state *call, __u64 total, bool gathering)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
-	/* The return pops the entry's return address: the call entered at sp - 8. */
-	__u64 entry_sp = PT_REGS_SP_CORE(ctx) - 8;
-	struct call_state *call;
 	struct session *session;
 	struct chunk_ctx c = {};
-	__u64 total = 0;
 
-	if (!t)
-		return;
-	calls_drop_below(t, entry_sp);
-	call = call_top(t);
-	/* Not an open call's return: an inner part of an operation, a tail call's outer half. */
-	if (!call || call->sp != entry_sp)
-		return;
-	t->ncalls--; /* @call stays valid: nothing is entered before this program ends */
-	if (call->done_ptr) {
-		if (ret == 1)
-			bpf_probe_read_user(&total, sizeof(total), (void *)call->done_ptr);
-	} else if (ret > 0) {
-		total = ret;
-	}
 	if (!total) {
 		counter_add(TLSPCAP_COUNTER_CALLS_FAILED, 1);
 		/* No socket touched by a call that needed I/O: TLS into memory buffers
 		 * (node's handshake); its socket reads matter from now on. */
-		if (call->fd < 0 && !call->not_tls)
+		if (t && call->fd < 0 && !call->not_tls)
 			t->memory_bio = 1;
-		return;
+		return -1;
 	}
 	if (call->not_tls) {
 		counter_add(TLSPCAP_COUNTER_NOT_TLS, 1);
-		return;
+		return -1;
 	}
 	session = session_of(pid_tgid >> 32, call->ssl);
 	if (!session) {
 		counter_add(TLSPCAP_COUNTER_CALLS_UNRECORDED, 1);
 		counter_add(TLSPCAP_COUNTER_BYTES_UNRECORDED, total);
-		return;
+		return -1;
 	}
 	c.attribution = bind_connection(pid_tgid, t, call, session);
 	counter_add(TLSPCAP_COUNTER_ATTR_NONE + c.attribution, 1);
@@ -760,6 +815,33 @@ static __always_inline void call_return(struct pt_regs *ctx, long ret, bool gath
 		emit_iovec(&c, call->buf, call->iov_count);
 	else
 		emit_buffer(&c);
+	return c.attribution;
+}
+
+static __always_inline void call_return(struct pt_regs *ctx, long ret, bool gathering)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct thread_state *t = bpf_map_lookup_elem(&threads, &pid_tgid);
+	/* The return pops the entry's return address: the call entered at sp - 8. */
+	__u64 entry_sp = PT_REGS_SP_CORE(ctx) - 8;
+	struct call_state *call;
+	__u64 total = 0;
+
+	if (!t)
+		return;
+	calls_drop_below(t, entry_sp);
+	call = call_top(t);
+	/* Not an open call's return: an inner part of an operation, a tail call's outer half. */
+	if (!call || call->sp != entry_sp)
+		return;
+	t->ncalls--; /* @call stays valid: nothing is entered before this program ends */
+	if (call->done_ptr) {
+		if (ret == 1)
+			bpf_probe_read_user(&total, sizeof(total), (void *)call->done_ptr);
+	} else if (ret > 0) {
+		total = ret;
+	}
+	call_emit(pid_tgid, t, call, total, gathering);
 }
 
 /* int-returning functions (OpenSSL, wolfSSL, mbedTLS, NSPR): rax's upper half is not theirs. */
@@ -785,6 +867,104 @@ int BPF_KRETPROBE(probe_return_ssize, long ret)
 	call_return(ctx, ret, false);
 	return 0;
 }
+
+/* Go crypto/tls calls (see go_calls above) */
+/* (*Conn).Write(b), (*Conn).Read(b): RAX = *Conn, RBX = b.ptr, RCX = b.len */
+static __always_inline void go_enter(struct pt_regs *ctx, __u8 direction)
+{
+	/* all loads first, from the unmodified ctx pointer, as the verifier wants */
+	__u64 g = ctx->r14, conn = ctx->ax, buf = ctx->bx, len = ctx->cx;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_call_key key = { .tgid = pid_tgid >> 32, .g = g };
+	struct go_call fresh = {}, *call;
+	__u64 bit, *word;
+
+	if (!should_trace(key.tgid))
+		return;
+	word = go_tgid_word(key.tgid, &bit);
+	if (!(*word & bit))
+		__sync_fetch_and_or(word, bit);
+	/* morestack runs the prologue again: the same call, keep what its syscalls said */
+	call = bpf_map_lookup_elem(&go_calls, &key);
+	if (call && call->call.ssl == conn && call->call.buf == buf && call->len == len &&
+	    call->call.direction == direction) {
+		counter_add(TLSPCAP_COUNTER_GO_REENTERED, 1);
+		return;
+	}
+	fresh.call.ssl = conn;
+	fresh.call.buf = buf;
+	fresh.call.fd = -1;
+	fresh.call.cookie = bpf_get_attach_cookie(ctx);
+	fresh.call.direction = direction;
+	fresh.len = len;
+	fresh.entry_tid = (__u32)pid_tgid;
+	bpf_map_update_elem(&go_calls, &key, &fresh, BPF_ANY);
+}
+
+/* At a RET: RAX = n, RBX:RCX = the error (bytes before an error still count) */
+static __always_inline void go_return(struct pt_regs *ctx, __u8 direction)
+{
+	__u64 g = ctx->r14, n = ctx->ax;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_call_key key = { .tgid = pid_tgid >> 32, .g = g };
+	struct go_call *call = bpf_map_lookup_elem(&go_calls, &key);
+	int attribution;
+
+	if (!call || call->call.direction != direction)
+		return;
+	if ((long)n < 0 || n > call->len)
+		n = 0;
+	attribution = call_emit(pid_tgid, NULL, &call->call, n, false);
+	if (attribution >= 0) {
+		counter_add(TLSPCAP_COUNTER_GO_ATTR_NONE + attribution, 1);
+		if (call->other_thread)
+			counter_add(TLSPCAP_COUNTER_GO_OTHER_THREAD, 1);
+	}
+	bpf_map_delete_elem(&go_calls, &key);
+}
+
+SEC("uprobe")
+int probe_go_write_enter(struct pt_regs *ctx)
+{
+	go_enter(ctx, TLSPCAP_DIR_SEND);
+	return 0;
+}
+
+SEC("uprobe")
+int probe_go_read_enter(struct pt_regs *ctx)
+{
+	go_enter(ctx, TLSPCAP_DIR_RECV);
+	return 0;
+}
+
+SEC("uprobe")
+int probe_go_write_return(struct pt_regs *ctx)
+{
+	go_return(ctx, TLSPCAP_DIR_SEND);
+	return 0;
+}
+
+SEC("uprobe")
+int probe_go_read_return(struct pt_regs *ctx)
+{
+	go_return(ctx, TLSPCAP_DIR_RECV);
+	return 0;
+}
+
+/* A reused tgid should not cost its syscalls a go_calls lookup. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(probe_go_process_exit, struct task_struct *task)
+{
+	__u64 bit, *word;
+
+	if (task->pid != task->tgid)
+		return 0;
+	word = go_tgid_word(task->tgid, &bit);
+	if (*word & bit)
+		__sync_fetch_and_and(word, ~bit);
+	return 0;
+}
+
 
 static __always_inline void note_close(int fd)
 {

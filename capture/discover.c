@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "discover.h"
+#include "disasm.h"
 #include "elf_file.h"
+#include "go_binary.h"
 #include "proc_maps.h"
 
 #if defined(__x86_64__)
@@ -44,6 +46,8 @@ static const char *const library_dirs[] = {
 #define DELETED_SUFFIX " (deleted)"
 /* where Debian puts BoringSSL's libssl.so.0 */
 #define ANDROID_DIR "/android/"
+/* the longest Go function body decoded for its RETs */
+#define GO_BODY_MAX (256 * 1024)
 /* maps lines are at most ~100 bytes plus a PATH_MAX path */
 #define MAPS_BUF_SZ (64 * 1024)
 
@@ -336,6 +340,8 @@ static int symbols__load(struct symbols *syms, const char *path)
 	return err;
 }
 
+static int tls_library__read_go(struct tls_library *lib);
+
 int tls_library__read_functions(struct tls_library *lib)
 {
 	struct symbols syms;
@@ -343,6 +349,8 @@ int tls_library__read_functions(struct tls_library *lib)
 
 	if (!lib->type)
 		return -EINVAL;
+	if (lib->type->kind == TLS_LIBRARY_GO)
+		return tls_library__read_go(lib);
 	err = symbols__load(&syms, lib->path);
 	if (err)
 		return err;
@@ -688,6 +696,123 @@ static int scan__stat(struct scan *s, const char *path, struct stat *st)
 	return ps->err;
 }
 
+static void __attribute__((format(printf, 2, 3)))
+tls_library__refuse(struct tls_library *lib, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lib->refused, sizeof(lib->refused), fmt, ap);
+	va_end(ap);
+}
+
+/* Site @i of Go executable @lib at [@start, @end): its entry and every RET */
+static int tls_library__go_site(struct tls_library *lib, struct elf_file *ef, struct disasm *d,
+				size_t i, uint64_t start, uint64_t end)
+{
+	const char *name = lib->type->sites[i].symbol;
+	uint64_t rets[TLS_LIBRARY_MAX_RETS];
+	size_t n, j, size = end - start;
+	uint8_t *body;
+	int err;
+
+	if (elf_file__offset_of(ef, start, &lib->site_offsets[i]) || size > GO_BODY_MAX) {
+		tls_library__refuse(lib, "%s: not in the file's code", name);
+		return 0;
+	}
+	body = malloc(size);
+	if (!body)
+		return -ENOMEM;
+	err = elf_file__read_vaddr(ef, start, body, size);
+	if (!err)
+		err = disasm__find_rets(d, body, size, start, rets,
+					TLS_LIBRARY_MAX_RETS - lib->nr_rets, &n);
+	free(body);
+	if (err == -EINVAL || err == -ENOENT || err == -ENOSPC) {
+		/* a RET missed would leave its calls open: probe all or nothing */
+		tls_library__refuse(lib, "%s: %s", name,
+				    err == -ENOSPC ? "too many RET instructions"
+						   : "its code does not decode cleanly");
+		return 0;
+	}
+	if (err)
+		return err;
+	for (j = 0; j < n; j++) {
+		if (elf_file__offset_of(ef, rets[j], &lib->ret_offsets[lib->nr_rets])) {
+			tls_library__refuse(lib, "%s: a RET outside the file's code", name);
+			return 0;
+		}
+		lib->ret_sites[lib->nr_rets++] = i;
+	}
+	lib->sites_found |= 1u << i;
+	return 0;
+}
+
+/*
+ * A Go executable: its sites from .gopclntab (kept by stripped builds), its
+ * version from .go.buildinfo, and a uprobe site on every RET of each, found
+ * by decoding the bodies: uretprobes crash Go programs (the runtime copies
+ * stacks and meets a foreign return address). What cannot be probed safely
+ * stays listed with the reason. Returns 0 (type NULL: no Go program with
+ * crypto/tls) or -errno.
+ */
+static int tls_library__read_go(struct tls_library *lib)
+{
+	const struct tls_library_type *type = tls_library_type__find(TLS_LIBRARY_GO);
+	struct disasm *d = NULL;
+	struct go_pclntab tab;
+	struct elf_file *ef;
+	uint64_t start, end;
+	size_t i;
+	int err;
+
+	lib->type = NULL;
+	ef = elf_file__open(lib->path);
+	if (!ef)
+		return -errno;
+	err = go_binary__read(ef, lib->version, sizeof(lib->version), &tab);
+	if (err == -ENOENT || err == -EINVAL) {
+		err = 0; /* no Go program, or none we can read */
+		goto cleanup;
+	}
+	lib->type = type;
+	snprintf(lib->name, sizeof(lib->name), "%s", type->name);
+	if (err == -EPROTONOSUPPORT) {
+		tls_library__refuse(lib, "built by Go before 1.18: another .gopclntab layout");
+		err = 0;
+		goto cleanup;
+	}
+	if (err)
+		goto cleanup;
+	d = disasm__new();
+	if (!d) {
+		err = -errno;
+		goto cleanup;
+	}
+	lib->sites_found = 0;
+	lib->nr_rets = 0;
+	for (i = 0; !err && !lib->refused[0] && i < type__nr_sites(type); i++) {
+		err = go_pclntab__find_func(&tab, type->sites[i].symbol, &start, &end);
+		if (err == -ENOENT) {
+			/* a Go program that does not use crypto/tls */
+			lib->type = NULL;
+			err = 0;
+			goto cleanup;
+		}
+		if (err == -EINVAL) {
+			tls_library__refuse(lib, "malformed .gopclntab");
+			err = 0;
+		} else if (!err) {
+			err = tls_library__go_site(lib, ef, d, i, start, end);
+		}
+	}
+
+cleanup:
+	disasm__free(d);
+	elf_file__close(ef);
+	return err;
+}
+
 /* Reads and classifies @lib (type NULL: no TLS library); -EINVAL: no ELF file */
 static int tls_library__identify(struct tls_library *lib)
 {
@@ -699,6 +824,9 @@ static int tls_library__identify(struct tls_library *lib)
 		return err;
 	tls_library__classify(lib, &syms);
 	symbols__free(&syms);
+	/* Go's functions may have no symbols at all */
+	if (!lib->type || lib->type->kind == TLS_LIBRARY_GO)
+		return tls_library__read_go(lib);
 	return 0;
 }
 
@@ -1133,6 +1261,21 @@ int library_set__scan_pid(struct library_set *set, pid_t pid, size_t *added)
 	return err;
 }
 
+int library_set__scan_exe(struct library_set *set, pid_t pid, size_t *added)
+{
+	int err, foreign = -1;
+	struct scan s;
+	ssize_t idx;
+
+	err = scan__init(&s, set);
+	if (!err)
+		err = scan__exe(&s, pid, &foreign, &idx);
+	if (added)
+		*added = s.added;
+	scan__free(&s);
+	return file_error_skippable(err) ? 0 : err;
+}
+
 int library_set__add_path(struct library_set *set, const char *path)
 {
 	char real[PATH_MAX];
@@ -1176,6 +1319,14 @@ const char *tls_library__functions_text(const struct tls_library *lib, char *buf
 		if (!(lib->sites_found & (1u << i)))
 			continue;
 		n = snprintf(buf + len, size - len, "%s%s", len ? " " : "", lib->type->sites[i].symbol);
+		if (n >= 0 && (size_t)n < size - len && lib->type->kind == TLS_LIBRARY_GO) {
+			size_t rets = 0, j;
+
+			for (j = 0; j < lib->nr_rets; j++)
+				rets += lib->ret_sites[j] == i;
+			n += snprintf(buf + len + n, size - len - n, " (%zu RET%s)", rets,
+				      rets == 1 ? "" : "s");
+		}
 		if (n < 0 || (size_t)n >= size - len) {
 			buf[len] = '\0';	/* whole names only */
 			break;
@@ -1233,6 +1384,8 @@ int library_set__print(const struct library_set *set, FILE *out)
 			lib->version[0] ? lib->version : "(version unknown)");
 		fprintf(out, "  functions:  %s\n",
 			tls_library__functions_text(lib, text, sizeof(text)));
+		if (lib->refused[0])
+			fprintf(out, "  refused:    %s\n", lib->refused);
 		fprintf(out, "  processes:  %u", lib->nr_processes);
 		for (j = 0; j < lib->nr_pids_listed; j++) {
 			read_comm(lib->pids[j], comm, sizeof(comm));

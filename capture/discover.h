@@ -18,6 +18,7 @@
 #include "tls_libraries.h"
 
 #define TLS_LIBRARY_MAX_PIDS 16
+#define TLS_LIBRARY_MAX_RETS 64
 
 struct tls_library {
 	/*
@@ -43,6 +44,12 @@ struct tls_library {
 	size_t nr_pids_listed;
 	unsigned int sites_found;	/* bit i: type->sites[i].symbol is defined */
 	uint64_t site_offsets[TLS_LIBRARY_MAX_SITES]; /* file offset of each site found */
+	/* Go: the file offset of every RET of each site, for uprobes */
+	uint64_t ret_offsets[TLS_LIBRARY_MAX_RETS];
+	uint8_t ret_sites[TLS_LIBRARY_MAX_RETS];	/* the site index of each */
+	size_t nr_rets;
+	/* why the file is not probed, for --list; "" when it is */
+	char refused[160];
 };
 
 struct rejected_file;
@@ -82,6 +89,15 @@ int library_set__scan(struct library_set *set, const pid_t *pids, size_t nr_pids
 int library_set__scan_pid(struct library_set *set, pid_t pid, size_t *added);
 
 /*
+ * Looks at @pid's executable only, typically right at its exec: a program
+ * with its TLS code linked in (Go, static OpenSSL) is added at once, before
+ * the libraries its loader maps are there to see. Does not count processes
+ * (the later library_set__scan_pid does). Returns 0 (also when @pid is gone)
+ * or -errno.
+ */
+int library_set__scan_exe(struct library_set *set, pid_t pid, size_t *added);
+
+/*
  * Adds the ELF file at @path (--lib): a library or an executable, whatever
  * its name; its symbols choose the row. Returns 0 if added or already in
  * @set, -ENOENT if it does not exist or defines no known TLS functions (as
@@ -118,7 +134,8 @@ int tls_library__read_version(struct tls_library *lib);
  */
 int tls_library__read_functions(struct tls_library *lib);
 
-/* "SSL_write SSL_read ..." for the sites found, cut to fit; returns @buf. */
+/* "SSL_write SSL_read ..." for the sites found, with "(N RETs)" after each
+ * Go function, cut to fit; returns @buf. */
 const char *tls_library__functions_text(const struct tls_library *lib, char *buf, size_t size);
 
 #endif /* TLSPCAP_DISCOVER_H */

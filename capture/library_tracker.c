@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "discover.h"
 #include "probes.h"
 
@@ -51,8 +52,12 @@ void library_tracker__free(struct library_tracker *t)
 	free(t);
 }
 
-/* Labels and probes for the libraries the set gained since the last call. */
-static int library_tracker__attach_new(struct library_tracker *t)
+/*
+ * Labels and probes for the libraries the set gained since the last call;
+ * @exec_ns (0 if none): the exec that brought them, to report how long its
+ * program ran unprobed.
+ */
+static int library_tracker__attach_since(struct library_tracker *t, uint64_t exec_ns)
 {
 	size_t i, first = t->nr_labels;
 	int ret;
@@ -72,16 +77,28 @@ static int library_tracker__attach_new(struct library_tracker *t)
 			 lib->version, *lib->mapped_path ? lib->mapped_path : lib->path);
 		if (!t->probes)
 			continue;
+		if (lib->refused[0]) {
+			fprintf(stderr, "tlspcap: not probing %s: %s\n", t->labels[i], lib->refused);
+			continue;
+		}
 		ret = probes__attach_library(t->probes, lib, (uint32_t)i);
 		if (ret < 0) {
 			fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-ret));
 			continue;
 		}
-		if (t->verbose)
+		if (t->verbose && exec_ns)
+			fprintf(stderr, "tlspcap: probing %s: %d functions, %.1f ms after its exec\n",
+				t->labels[i], ret, (clock__monotonic_ns() - exec_ns) / 1e6);
+		else if (t->verbose)
 			fprintf(stderr, "tlspcap: probing %s: %d functions\n", t->labels[i], ret);
 		t->attached++;
 	}
 	return 0;
+}
+
+static int library_tracker__attach_new(struct library_tracker *t)
+{
+	return library_tracker__attach_since(t, 0);
 }
 
 int library_tracker__scan(struct library_tracker *t, const pid_t *pids, size_t nr_pids)
@@ -103,6 +120,25 @@ int library_tracker__add_path(struct library_tracker *t, const char *path)
 		fprintf(stderr, "tlspcap: --lib %s: no TLS functions found in it\n", path);
 	else if (err)
 		fprintf(stderr, "tlspcap: --lib %s: %s\n", path, strerror(-err));
+	return err ? err : library_tracker__attach_new(t);
+}
+
+int library_tracker__note_program(struct library_tracker *t, pid_t pid, uint64_t exec_ns)
+{
+	int err = library_set__scan_exe(&t->set, pid, NULL);
+
+	if (err && err != -EACCES && err != -EPERM)
+		return err;
+	library_tracker__note_exec(t, pid, exec_ns);
+	return library_tracker__attach_since(t, exec_ns);
+}
+
+int library_tracker__add_program(struct library_tracker *t, const char *path)
+{
+	int err = library_set__add_path(&t->set, path);
+
+	if (err == -ENOENT || err == -EACCES || err == -EISDIR)
+		return 0; /* no TLS of its own, or nothing we can read: execvp will tell */
 	return err ? err : library_tracker__attach_new(t);
 }
 

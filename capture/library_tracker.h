@@ -23,6 +23,15 @@ void library_tracker__free(struct library_tracker *t);
 int library_tracker__scan(struct library_tracker *t, const pid_t *pids, size_t nr_pids);
 /* --lib PATH; returns 0 or -errno after printing why. */
 int library_tracker__add_path(struct library_tracker *t, const char *path);
+/*
+ * @pid executed a program at @exec_ns (CLOCK_MONOTONIC): its executable is
+ * probed now if it carries its own TLS code (Go), its libraries at the later
+ * look that this schedules. Returns 0 or -errno.
+ */
+int library_tracker__note_program(struct library_tracker *t, pid_t pid, uint64_t exec_ns);
+/* The program -- COMMAND runs, probed before it starts if it carries its own
+ * TLS code; a program without any is no error. Returns 0 or -errno. */
+int library_tracker__add_program(struct library_tracker *t, const char *path);
 /* A process executed or mapped code at @now_ns (CLOCK_MONOTONIC): look at it soon. */
 void library_tracker__note_exec(struct library_tracker *t, pid_t pid, uint64_t now_ns);
 /* Looks at the processes whose time has come; returns 0 or -errno. */

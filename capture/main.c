@@ -167,6 +167,25 @@ static int capture__fork_command(struct capture *cap)
 	return 0;
 }
 
+/* The file execvp will run for -- COMMAND, searched in $PATH as it does */
+static int capture__probe_command(struct capture *cap)
+{
+	const char *name = cap->opts.command[0], *dirs = getenv("PATH");
+	char path[PATH_MAX];
+	size_t len;
+
+	if (strchr(name, '/'))
+		return library_tracker__add_program(cap->libraries, name);
+	for (dirs = dirs ? dirs : "/usr/local/bin:/usr/bin:/bin"; *dirs; dirs += len + !!dirs[len]) {
+		len = strcspn(dirs, ":");
+		if (snprintf(path, sizeof(path), "%.*s/%s", (int)len, len ? dirs : ".", name) <
+			    (int)sizeof(path) &&
+		    !access(path, X_OK))
+			return library_tracker__add_program(cap->libraries, path);
+	}
+	return 0;
+}
+
 static int capture__find_libraries(struct capture *cap)
 {
 	size_t i;
@@ -178,6 +197,9 @@ static int capture__find_libraries(struct capture *cap)
 		err = library_tracker__add_path(cap->libraries, cap->opts.libs[i]);
 		cap->usage_error = err != 0; /* a --lib that is no TLS library is bad input */
 	}
+	/* a Go command must be probed before its first TLS call */
+	if (!err && cap->opts.command)
+		err = capture__probe_command(cap);
 	if (!err && cap->probes && !library_tracker__attached(cap->libraries)) {
 		fprintf(stderr, "tlspcap: no TLS library could be probed (see tlspcap --list)\n");
 		err = -ENOENT;
@@ -240,8 +262,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_EXEC) {
 		/* Read /proc now: short-lived processes are gone by the time their streams open. */
 		process_cache__refresh(cap->processes, hdr->tgid);
-		library_tracker__note_exec(cap->libraries, hdr->tgid, hdr->timestamp_ns);
-		return 0;
+		return library_tracker__note_program(cap->libraries, hdr->tgid, hdr->timestamp_ns);
 	}
 	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_MAP) {
 		library_tracker__note_exec(cap->libraries, hdr->tgid, hdr->timestamp_ns);
@@ -313,6 +334,17 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 		counters[TLSPCAP_COUNTER_ATTR_HINT], counters[TLSPCAP_COUNTER_ATTR_ORDER],
 		counters[TLSPCAP_COUNTER_ATTR_NONE], counters[TLSPCAP_COUNTER_BOUND_BY_ORDER],
 		counters[TLSPCAP_COUNTER_NOT_TLS]);
+	if (counters[TLSPCAP_COUNTER_GO_ATTR_NONE] + counters[TLSPCAP_COUNTER_GO_ATTR_SYSCALL] +
+	    counters[TLSPCAP_COUNTER_GO_ATTR_CACHED])
+		fprintf(stderr,
+			"tlspcap: Go calls tied by goroutine: %" PRIu64 " by a syscall inside the call "
+			"(%" PRIu64 " of them on another thread than the call's entry), %" PRIu64
+			" by the connection's earlier socket, %" PRIu64 " not at all; %" PRIu64
+			" entries run twice (stack growth)\n",
+			counters[TLSPCAP_COUNTER_GO_ATTR_SYSCALL],
+			counters[TLSPCAP_COUNTER_GO_OTHER_THREAD],
+			counters[TLSPCAP_COUNTER_GO_ATTR_CACHED], counters[TLSPCAP_COUNTER_GO_ATTR_NONE],
+			counters[TLSPCAP_COUNTER_GO_REENTERED]);
 	fprintf(stderr, "tlspcap: %" PRIu64 " bytes written to %s", sink__bytes_written(cap->sink),
 		sink__name(cap->sink));
 	if (sink__files(cap->sink) > 1)

@@ -83,6 +83,11 @@ static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_pro
 		return (struct role_programs){ skel->progs.probe_set_fd, NULL };
 	case TLS_ROLE_SET_FD_PTR:
 		return (struct role_programs){ skel->progs.probe_set_fd_ptr, NULL };
+	/* their returns are uprobes on RET instructions: probes__attach_go_returns */
+	case TLS_ROLE_GO_WRITE:
+		return (struct role_programs){ skel->progs.probe_go_write_enter, NULL };
+	case TLS_ROLE_GO_READ:
+		return (struct role_programs){ skel->progs.probe_go_read_enter, NULL };
 	}
 	return (struct role_programs){ NULL, NULL };
 }
@@ -112,6 +117,8 @@ static int probes__set_uprobe_multi(struct tlspcap_bpf *skel)
 		skel->progs.probe_set_fd,        skel->progs.probe_set_fd_ptr,
 		skel->progs.probe_return_int,    skel->progs.probe_return_ssize,
 		skel->progs.probe_return_iov,
+		skel->progs.probe_go_write_enter, skel->progs.probe_go_read_enter,
+		skel->progs.probe_go_write_return, skel->progs.probe_go_read_return,
 	};
 	size_t i;
 	int err;
@@ -259,6 +266,36 @@ static int probes__attach_program(struct probes *p, const struct tls_library *li
 		     : 0;
 }
 
+/* Go: the return program of each site on every RET of it, as plain uprobes */
+static int probes__attach_go_returns(struct probes *p, const struct tls_library *lib,
+				     uint32_t cookie)
+{
+	uint64_t offsets[TLS_LIBRARY_MAX_RETS], cookies[TLS_LIBRARY_MAX_RETS];
+	struct bpf_program *prog;
+	uint32_t count;
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
+		if (!(lib->sites_found & (1u << i)))
+			continue;
+		prog = lib->type->sites[i].role == TLS_ROLE_GO_WRITE ? p->skel->progs.probe_go_write_return
+								     : p->skel->progs.probe_go_read_return;
+		for (j = 0, count = 0; j < lib->nr_rets; j++) {
+			if (lib->ret_sites[j] != i)
+				continue;
+			offsets[count] = lib->ret_offsets[j];
+			cookies[count++] = cookie;
+		}
+		if (!count)
+			return -ENOENT; /* a call that never ends: no entry without its returns */
+		err = probes__attach_multi(p, lib->path, prog, false, offsets, cookies, count);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index)
 {
 	struct bpf_program *entries[] = {
@@ -266,6 +303,7 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 		p->skel->progs.probe_send_ex_enter, p->skel->progs.probe_recv_ex_enter,
 		p->skel->progs.probe_send_iov_enter,
 		p->skel->progs.probe_set_fd,        p->skel->progs.probe_set_fd_ptr,
+		p->skel->progs.probe_go_write_enter, p->skel->progs.probe_go_read_enter,
 	};
 	struct bpf_program *returns[] = {
 		p->skel->progs.probe_return_int,
@@ -276,13 +314,15 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 	size_t i;
 	int err = 0;
 
-	if (!lib->sites_found)
+	if (!lib->sites_found || lib->refused[0])
 		return -ENOENT;
 	if (lib->type->plaintext_passthrough_check)
 		cookie |= TLSPCAP_COOKIE_PASSTHROUGH_CHECK;
 	/* Return probes first: an entry without its return would leave state behind. */
 	for (i = 0; !err && i < sizeof(returns) / sizeof(returns[0]); i++)
 		err = probes__attach_program(p, lib, returns[i], true, cookie);
+	if (!err && lib->type->kind == TLS_LIBRARY_GO)
+		err = probes__attach_go_returns(p, lib, cookie);
 	for (i = 0; !err && i < sizeof(entries) / sizeof(entries[0]); i++)
 		err = probes__attach_program(p, lib, entries[i], false, cookie);
 	return err ? err : __builtin_popcount(lib->sites_found);

@@ -106,6 +106,16 @@ const struct tls_library_type tls_library_types[] = {
 			{ "mbedtls_ssl_set_bio", TLS_ROLE_SET_FD_PTR },
 		},
 	},
+	{
+		/* found in .symtab or, stripped, in .gopclntab; version from .go.buildinfo */
+		.kind = TLS_LIBRARY_GO,
+		.name = "Go crypto/tls",
+		.required = { "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read" },
+		.sites = {
+			{ "crypto/tls.(*Conn).Write", TLS_ROLE_GO_WRITE },
+			{ "crypto/tls.(*Conn).Read", TLS_ROLE_GO_READ },
+		},
+	},
 };
 
 const size_t tls_library_types_count = sizeof(tls_library_types) / sizeof(tls_library_types[0]);

@@ -19,6 +19,7 @@ enum tls_library_kind {
 	TLS_LIBRARY_NSPR,          /* NSS: application data goes through NSPR's PR_* */
 	TLS_LIBRARY_WOLFSSL,
 	TLS_LIBRARY_MBEDTLS,
+	TLS_LIBRARY_GO,            /* an executable carrying Go's crypto/tls */
 };
 
 /* Calling conventions, each served by one BPF program (bpf/tlspcap.bpf.c). */
@@ -32,6 +33,10 @@ enum tls_probe_role {
 	TLS_ROLE_RECV_SSIZE,
 	TLS_ROLE_SET_FD,      /* (ctx, int fd, ...): SSL_set_fd, gnutls_transport_set_int2 */
 	TLS_ROLE_SET_FD_PTR,  /* (ctx, int *fd, ...): mbedtls_ssl_set_bio with a net context */
+	/* Go's register ABI, (c *Conn) Write/Read(b []byte) (int, error): a uprobe
+	 * on the entry and on every RET, never a uretprobe (see discover.c) */
+	TLS_ROLE_GO_WRITE,
+	TLS_ROLE_GO_READ,
 };
 
 struct tls_probe_site {
