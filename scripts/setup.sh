@@ -21,8 +21,9 @@ PACKAGES=(
 	# script(1) for a terminal (bsdutils).
 	wireshark-common zstd bsdutils
 	# Go crypto/tls (tests/test_go_binary.c, tests/e2e/test_go_*.sh): the Go toolchain
-	# that builds the test programs
-	golang-go
+	# that builds the test programs, and Go programs as Debian ships them (the tests
+	# start them themselves)
+	golang-go caddy etcd-server etcd-client
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "discover.h"
 #include "elf_file.h"
 #include "go_binary.h"
 
@@ -436,6 +437,46 @@ static void test_real_binaries(void **state)
 	}
 }
 
+/* Discovery takes a Go program, stripped or not, as the Go row with its RETs. */
+static void test_discovered(void **state)
+{
+	static const char *const variants[] = { "plain", "stripped" };
+	struct library_set set = {};
+	char path[PATH_MAX], text[256], want[32];
+	size_t v, rets[2];
+
+	go_version(want, sizeof(want));
+	for (v = 0; v < 2; v++) {
+		const struct tls_library *lib;
+
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, variants[v]);
+		assert_int_equal(library_set__add_path(&set, path), 0);
+		assert_int_equal(set.count, v + 1);
+		lib = &set.libs[v];
+		assert_non_null(lib->type);
+		assert_int_equal(lib->type->kind, TLS_LIBRARY_GO);
+		assert_string_equal(lib->name, "Go crypto/tls");
+		assert_string_equal(lib->version, want);
+		assert_string_equal(lib->refused, "");
+		assert_int_equal(lib->sites_found, 3);
+		assert_true(lib->site_offsets[0] && lib->site_offsets[1] &&
+			    lib->site_offsets[0] != lib->site_offsets[1]);
+		/* each function returns somewhere, the probes are in the file */
+		assert_true(lib->nr_rets >= 2);
+		assert_int_equal(lib->ret_sites[0], 0);
+		assert_int_equal(lib->ret_sites[lib->nr_rets - 1], 1);
+		rets[v] = lib->nr_rets;
+		tls_library__functions_text(lib, text, sizeof(text));
+		assert_non_null(strstr(text, "crypto/tls.(*Conn).Write ("));
+		assert_non_null(strstr(text, " RETs) crypto/tls.(*Conn).Read ("));
+	}
+	/* stripping changes nothing of the code */
+	assert_int_equal(rets[0], rets[1]);
+	assert_memory_equal(set.libs[0].ret_offsets, set.libs[1].ret_offsets,
+			    rets[0] * sizeof(uint64_t));
+	library_set__clear(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tables[] = {
@@ -448,6 +489,7 @@ int main(void)
 	};
 	const struct CMUnitTest binaries[] = {
 		cmocka_unit_test(test_real_binaries),
+		cmocka_unit_test(test_discovered),
 	};
 	int failed = cmocka_run_group_tests(tables, map_guard, unmap_guard);
 

@@ -25,6 +25,8 @@
 #                                   written as two streams (both ends are traced here)
 #   assert_http_stream F STREAM     a request and a "200" response dissected as HTTP
 #   assert_match F SERVER_PORT DIR MIN [ARGS]   follow.py match, byte-exact both ways
+#   assert_peers_agree CLI SRV      the peers' own records (<port>.c2s/.s2c in CLI and
+#                                   SRV) agree: what one sent, the other received
 #   export_objects F DIR            tshark --export-objects http into DIR
 #   assert_object_exported DIR FILE WHAT   an exported object is identical to FILE
 #   run_sample_lib_test LIB LIBRE   the whole test of a sample peer: sample client ->
@@ -172,6 +174,16 @@ assert_match() {
 	"$PY" "$E2E_DIR/follow.py" match "$f" --server-port "$port" --expect "$dir" --min-streams "$min" "$@" ||
 		fail "capture is not byte-exact for the connections to port $port (expected: $dir); streams: $(streams_summary "$f")"
 	ok "connections to port $port byte-exact in both directions ($(find "$dir" -name '*.c2s' | wc -l) expected)"
+}
+
+assert_peers_agree() {
+	local f b
+	for f in "$1"/*.c2s; do
+		b=$(basename "$f" .c2s)
+		cmp -s "$f" "$2/$b.c2s" && cmp -s "$1/$b.s2c" "$2/$b.s2c" ||
+			fail "peers disagree on connection $b (no capture involved)"
+	done
+	ok "peers agree on all $(find "$1" -name '*.c2s' | wc -l) connections"
 }
 
 export_objects() {

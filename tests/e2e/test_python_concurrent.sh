@@ -22,11 +22,7 @@ sleep 0.5
 stop_capture
 
 # sanity of the peers themselves: what the client sent is what the server received
-for f in cli/*.c2s; do
-	b=$(basename "$f" .c2s)
-	cmp -s "$f" "srv/$b.c2s" && cmp -s "cli/$b.s2c" "srv/$b.s2c" || fail "peers disagree on connection $b (no capture involved)"
-done
-ok "peers agree on all $N connections"
+assert_peers_agree cli srv
 
 F=out.pcapng
 assert_tshark_reads "$F"
