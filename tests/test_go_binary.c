@@ -477,6 +477,56 @@ static void test_discovered(void **state)
 	library_set__clear(&set);
 }
 
+/* Copies tmpdir/plain to tmpdir/@name and writes @len bytes of @bytes at @offset */
+static void patched_copy(const char *name, uint64_t offset, const void *bytes, size_t len,
+			 char *path)
+{
+	char cmd[3 * PATH_MAX];
+	FILE *f;
+
+	snprintf(path, PATH_MAX, "%s/%s", tmpdir, name);
+	snprintf(cmd, sizeof(cmd), "cp %s/plain %s", tmpdir, path);
+	assert_int_equal(run(cmd), 0);
+	f = fopen(path, "r+");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)offset, SEEK_SET), 0);
+	assert_int_equal(fwrite(bytes, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* What cannot be probed safely is listed, refused, with the reason. */
+static void test_refused(void **state)
+{
+	static const uint8_t old_magic[] = { 0xfa, 0xff, 0xff, 0xff }; /* Go 1.16, 1.17 */
+	static const uint8_t bad_code[] = { 0x06, 0x06, 0x06, 0x06 };  /* push es: not in 64-bit mode */
+	struct library_set set = {};
+	struct elf_section sec;
+	struct elf_symbol sym;
+	char path[PATH_MAX];
+	struct elf_file *ef;
+	uint64_t write_off;
+
+	snprintf(path, sizeof(path), "%s/plain", tmpdir);
+	ef = elf_file__open(path);
+	assert_non_null(ef);
+	assert_int_equal(elf_file__section_by_name(ef, ".gopclntab", &sec), 0);
+	assert_int_equal(elf_file__find_function(ef, "crypto/tls.(*Conn).Write", &sym), 0);
+	assert_int_equal(elf_file__offset_of(ef, sym.addr + 16, &write_off), 0);
+	elf_file__close(ef);
+
+	patched_copy("old", sec.offset, old_magic, sizeof(old_magic), path);
+	assert_int_equal(library_set__add_path(&set, path), 0);
+	assert_int_equal(set.libs[0].type->kind, TLS_LIBRARY_GO);
+	assert_string_equal(set.libs[0].refused, "built by Go before 1.18: another .gopclntab layout");
+
+	patched_copy("undecodable", write_off, bad_code, sizeof(bad_code), path);
+	assert_int_equal(library_set__add_path(&set, path), 0);
+	assert_int_equal(set.count, 2);
+	assert_string_equal(set.libs[1].refused,
+			    "crypto/tls.(*Conn).Write: its code does not decode cleanly");
+	library_set__clear(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tables[] = {
@@ -490,6 +540,7 @@ int main(void)
 	const struct CMUnitTest binaries[] = {
 		cmocka_unit_test(test_real_binaries),
 		cmocka_unit_test(test_discovered),
+		cmocka_unit_test(test_refused),
 	};
 	int failed = cmocka_run_group_tests(tables, map_guard, unmap_guard);
 
