@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "netinfo.h"
 #include "process.h"
+#include "redact.h"
 #include "tcp_stream.h"
 
 #define ID_BUCKETS 65536
@@ -36,6 +37,7 @@ struct queued_record {
 /* One synthetic stream, shared by the views of its connection. */
 struct shared_stream {
 	struct tcp_stream *tcp;
+	struct redact_stream *redact; /* NULL without --redact */
 	unsigned int views;
 	uint64_t end_offset[2]; /* by tcp_stream_dir, as far as any view saw */
 	/* Views that joined after the SYN was written: described on the FIN. */
@@ -170,6 +172,7 @@ void connection_table__free(struct connection_table *t)
 		next = c->all_next;
 		connection__free_queue(c);
 		if (c->stream && --c->stream->views == 0) {
+			redact_stream__free(c->stream->redact);
 			free(c->stream->late_comments);
 			free(c->stream);
 		}
@@ -292,6 +295,7 @@ static void connection__describe(struct connection_table *t, const struct connec
 	if (n > 0 && (size_t)n < size && c->joined)
 		snprintf(buf + n, size - n,
 			 "\nCapture: joined mid-connection; earlier bytes are not in this file");
+	redactor__comment(t->cfg.redactor, buf);
 }
 
 static enum tcp_stream_dir record_dir(const struct connection *c, uint8_t direction)
@@ -306,8 +310,8 @@ static int connection__write_data(struct connection_table *t, struct connection 
 {
 	uint64_t ts = clock_offset__to_realtime(t->cfg.clock, rec->hdr.timestamp_ns);
 
-	return tcp_stream__write(c->stream->tcp, record_dir(c, rec->direction), rec->offset,
-				 rec->data, rec->data_len, rec->len, ts, NULL);
+	return redact_stream__write(c->stream->redact, c->stream->tcp, record_dir(c, rec->direction),
+				    rec->offset, rec->data, rec->data_len, rec->len, ts);
 }
 
 static uint64_t queued_timestamp(const struct queued_record *q)
@@ -415,10 +419,15 @@ static int connection_table__open(struct connection_table *t, struct connection 
 	stream = calloc(1, sizeof(*stream));
 	if (!stream)
 		return -ENOMEM;
+	if (t->cfg.redactor && !(stream->redact = redact_stream__new(t->cfg.redactor, client->joined))) {
+		free(stream);
+		return -ENOMEM;
+	}
 	stream->tcp = tcp_stream__open(t->cfg.streams, &info,
 				       clock_offset__to_realtime(t->cfg.clock, first_ns));
 	if (!stream->tcp) {
 		err = -errno;
+		redact_stream__free(stream->redact);
 		free(stream);
 		return err;
 	}
@@ -448,8 +457,8 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 {
 	struct connection *peer;
 	struct shared_stream *s;
-	const char *comment;
-	char *both = NULL;
+	const char *comment, *redacted;
+	char *both = NULL, *with_redacted = NULL;
 	int err = 0, ret, dir;
 
 	if (c->state == CONNECTION_WAITING) {
@@ -489,6 +498,7 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 		free(c);
 		return 0;
 	}
+	err = redact_stream__flush(s->redact, s->tcp);
 	/* Bytes the probes counted but no record delivered were lost. */
 	for (dir = 0; dir < 2 && !err; dir++) {
 		uint64_t next = tcp_stream__next_offset(s->tcp, dir);
@@ -499,11 +509,18 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 	comment = s->late_comments ? s->late_comments : why;
 	if (s->late_comments && why && asprintf(&both, "%s\n\n%s", why, s->late_comments) >= 0)
 		comment = both;
+	redacted = redact_stream__summary(s->redact);
+	if (redacted && !comment)
+		comment = redacted;
+	else if (redacted && asprintf(&with_redacted, "%s\n\n%s", comment, redacted) >= 0)
+		comment = with_redacted;
 	ret = tcp_stream__close(s->tcp, clock_offset__to_realtime(t->cfg.clock, timestamp_ns), comment);
 	if (!err)
 		err = ret;
 	t->stats.open_now--;
 	free(both);
+	free(with_redacted);
+	redact_stream__free(s->redact);
 	free(s->late_comments);
 	free(s);
 	free(c); /* only now: @why may be its end_why */

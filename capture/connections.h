@@ -19,6 +19,7 @@ struct tcp_stream_table;
 struct process_cache;
 struct netinfo;
 struct clock_offset;
+struct redactor;
 
 struct connection_table_config {
 	struct tcp_stream_table *streams;
@@ -34,6 +35,7 @@ struct connection_table_config {
 	void *between_ctx;
 	uint64_t peer_wait_ns;     /* how long a local connection waits for its peer view */
 	size_t pending_limit;      /* bytes held per waiting connection before it opens anyway */
+	struct redactor *redactor; /* --redact, or NULL */
 };
 
 struct connection_stats {

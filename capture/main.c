@@ -31,6 +31,7 @@
 #include "probes.h"
 #include "process.h"
 #include "sink.h"
+#include "redact.h"
 #include "tcp_stream.h"
 
 #define EXIT_USAGE 2
@@ -56,6 +57,7 @@ struct capture {
 	struct netinfo *netinfo;
 	struct clock_offset clock;
 	struct connection_table *connections;
+	struct redactor *redactor;
 	struct probes *probes;
 	struct ring_buffer *ring;
 	struct library_tracker *libraries;
@@ -207,6 +209,29 @@ static int capture__find_libraries(struct capture *cap)
 	return err;
 }
 
+/* --redact: the policy is the defaults and the --redact-* names. */
+static int capture__make_redactor(struct capture *cap)
+{
+	struct redact_policy *policy;
+	size_t i;
+	int err = 0;
+
+	if (!cap->opts.redact)
+		return 0;
+	policy = redact_policy__new();
+	if (!policy)
+		return -ENOMEM;
+	for (i = 0; i < cap->opts.nr_redact_headers && !err; i++)
+		err = redact_policy__add_header(policy, cap->opts.redact_headers[i]);
+	for (i = 0; i < cap->opts.nr_redact_fields && !err; i++)
+		err = redact_policy__add_field(policy, cap->opts.redact_fields[i]);
+	if (!err && !(cap->redactor = redactor__new(policy)))
+		err = -ENOMEM;
+	if (err)
+		redact_policy__free(policy);
+	return err;
+}
+
 static int capture__start_file(struct capture *cap)
 {
 	struct pcapng_section_info section = { .application = "tlspcap " TLSPCAP_VERSION };
@@ -217,6 +242,8 @@ static int capture__start_file(struct capture *cap)
 	if (!uname(&uts))
 		snprintf(os, sizeof(os), "%s %s %s", uts.sysname, uts.release, uts.machine);
 	section.os = os;
+	if (cap->redactor)
+		section.comment = redact_policy__describe(redactor__policy(cap->redactor));
 	cap->writer = pcapng_writer__new(sink__stream(cap->sink), &section, NULL);
 	if (!cap->writer)
 		return -errno;
@@ -345,6 +372,14 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 			counters[TLSPCAP_COUNTER_GO_OTHER_THREAD],
 			counters[TLSPCAP_COUNTER_GO_ATTR_CACHED], counters[TLSPCAP_COUNTER_GO_ATTR_NONE],
 			counters[TLSPCAP_COUNTER_GO_REENTERED]);
+	if (cap->redactor) {
+		const struct redact_stats *rs = redactor__stats(cap->redactor);
+
+		fprintf(stderr,
+			"tlspcap: redacted: %" PRIu64 " values (in %" PRIu64 " streams and the comments), "
+			"%" PRIu64 " bytes masked entirely in %" PRIu64 " streams (meaning not sure)\n",
+			rs->values, rs->streams, rs->masked_bytes, rs->masked_streams);
+	}
 	fprintf(stderr, "tlspcap: %" PRIu64 " bytes written to %s", sink__bytes_written(cap->sink),
 		sink__name(cap->sink));
 	if (sink__files(cap->sink) > 1)
@@ -515,6 +550,9 @@ static int capture__setup(struct capture *cap)
 	if (err)
 		return err;
 	attached = library_tracker__attached(cap->libraries);
+	err = capture__make_redactor(cap);
+	if (err)
+		return err;
 	err = capture__start_file(cap);
 	if (err) {
 		fprintf(stderr, "tlspcap: writing %s: %s\n", sink__name(cap->sink), output_error(err));
@@ -525,6 +563,7 @@ static int capture__setup(struct capture *cap)
 	ccfg.netinfo = cap->netinfo;
 	ccfg.library_ctx = cap->libraries;
 	ccfg.between_ctx = cap;
+	ccfg.redactor = cap->redactor;
 	cap->connections = connection_table__new(&ccfg);
 	if (!cap->connections)
 		return -ENOMEM;
@@ -542,6 +581,7 @@ static void capture__cleanup(struct capture *cap)
 {
 	ring_buffer__free(cap->ring);
 	connection_table__free(cap->connections);
+	redactor__free(cap->redactor);
 	tcp_stream_table__free(cap->streams);
 	pcapng_writer__free(cap->writer);
 	sink__free(cap->sink);

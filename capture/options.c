@@ -23,6 +23,9 @@ enum long_option {
 	OPT_LIST,
 	OPT_LIB,
 	OPT_COMPRESS,
+	OPT_REDACT,
+	OPT_REDACT_HEADER,
+	OPT_REDACT_FIELD,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +42,9 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "lib", required_argument, NULL, OPT_LIB },
+	{ "redact", no_argument, NULL, OPT_REDACT },
+	{ "redact-header", required_argument, NULL, OPT_REDACT_HEADER },
+	{ "redact-field", required_argument, NULL, OPT_REDACT_FIELD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -66,6 +72,10 @@ void options__usage(FILE *out)
 		"  -W, --file-count N        with -C or -G: keep at most N files, the oldest replaced\n"
 		"      --compress zstd       write zstd (also when FILE ends in .zst); tshark reads it\n"
 		"  -q, --quiet               no live status line on a terminal\n"
+		"      --redact              overwrite secrets (auth headers, cookies, passwords,\n"
+		"                            tokens, Args: in comments) with same-length markers\n"
+		"      --redact-header NAME  also redact this header's value (repeatable; implies --redact)\n"
+		"      --redact-field NAME   also redact this query/form/JSON field (repeatable)\n"
 		"      --list                print the TLS libraries that would be probed and exit\n"
 		"  -v, --verbose             print each library probed and libbpf's messages\n"
 		"  -h, --help                show this help\n"
@@ -120,6 +130,29 @@ static int add_pid(struct options *opts, const char *text, FILE *err)
 		return -EINVAL;
 	}
 	opts->pids[opts->nr_pids++] = (pid_t)pid;
+	return 0;
+}
+
+/* A header or field name: a token of 1 to 31 characters. */
+static int add_redact_name(const char *option, const char *name, const char **names, size_t *nr,
+			   FILE *err)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)name[i] <= ' ' || (unsigned char)name[i] >= 0x7f ||
+		    strchr(":=;,\"", name[i]))
+			break;
+	if (!len || len > OPTIONS_REDACT_NAME_MAX || i < len) {
+		fprintf(err, "tlspcap: %s '%s': a name has 1 to %d characters, without spaces or :=;,\"\n",
+			option, name, OPTIONS_REDACT_NAME_MAX);
+		return -EINVAL;
+	}
+	if (*nr == OPTIONS_MAX_REDACT) {
+		fprintf(err, "tlspcap: %s: at most %d names\n", option, OPTIONS_MAX_REDACT);
+		return -EINVAL;
+	}
+	names[(*nr)++] = name;
 	return 0;
 }
 
@@ -192,6 +225,19 @@ int options__parse(struct options *opts, int argc, char **argv, FILE *out, FILE 
 				return -EINVAL;
 			}
 			opts->libs[opts->nr_libs++] = optarg;
+			break;
+		case OPT_REDACT:
+			opts->redact = 1;
+			break;
+		case OPT_REDACT_HEADER:
+			opts->redact = 1;
+			ret = add_redact_name("--redact-header", optarg, opts->redact_headers,
+					      &opts->nr_redact_headers, err);
+			break;
+		case OPT_REDACT_FIELD:
+			opts->redact = 1;
+			ret = add_redact_name("--redact-field", optarg, opts->redact_fields,
+					      &opts->nr_redact_fields, err);
 			break;
 		case 'v':
 			opts->verbose++;

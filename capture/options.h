@@ -9,6 +9,8 @@
 
 #define OPTIONS_MAX_PIDS 256
 #define OPTIONS_MAX_LIBS 16
+#define OPTIONS_MAX_REDACT 32
+#define OPTIONS_REDACT_NAME_MAX 31
 
 struct options {
 	const char *output;            /* -w FILE, "-" for stdout */
@@ -24,6 +26,11 @@ struct options {
 	uint64_t rotate_seconds;       /* -G SECONDS: next file every SECONDS, strftime names */
 	uint64_t max_files;            /* -W COUNT: keep at most COUNT files */
 	int compress;                  /* --compress zstd, or FILE ending in .zst */
+	int redact;                    /* --redact (or a --redact-* option) */
+	const char *redact_headers[OPTIONS_MAX_REDACT]; /* --redact-header NAME */
+	size_t nr_redact_headers;
+	const char *redact_fields[OPTIONS_MAX_REDACT];  /* --redact-field NAME */
+	size_t nr_redact_fields;
 	int list;                      /* --list: print what would be probed, exit */
 	int quiet;                     /* -q: no live status line */
 	int verbose;                   /* -v */

@@ -348,6 +348,39 @@ static void test_comm(void **state)
 	REFUSED("--comm", "-w", "f", "--comm", "");
 }
 
+static void test_redact(void **state)
+{
+	struct parsed *p = PARSE("-w", "f");
+
+	assert_ok(p);
+	assert_int_equal(p->opts.redact, 0);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "--redact");
+	assert_ok(p);
+	assert_int_equal(p->opts.redact, 1);
+	assert_int_equal(p->opts.nr_redact_headers + p->opts.nr_redact_fields, 0);
+	parsed_free(p);
+
+	/* the name options extend the policy, and imply it */
+	p = PARSE("-w", "f", "--redact-header", "X-Tenant", "--redact-field", "ssn",
+		  "--redact-header", "X-Other");
+	assert_ok(p);
+	assert_int_equal(p->opts.redact, 1);
+	assert_int_equal(p->opts.nr_redact_headers, 2);
+	assert_string_equal(p->opts.redact_headers[1], "X-Other");
+	assert_int_equal(p->opts.nr_redact_fields, 1);
+	assert_string_equal(p->opts.redact_fields[0], "ssn");
+	parsed_free(p);
+
+	REFUSED("--redact-header 'X Y'", "-w", "f", "--redact-header", "X Y");
+	REFUSED("--redact-header 'X:'", "-w", "f", "--redact-header", "X:");
+	REFUSED("--redact-field ''", "-w", "f", "--redact-field", "");
+	REFUSED("--redact-field 'a=b'", "-w", "f", "--redact-field", "a=b");
+	REFUSED("1 to 31 characters", "-w", "f", "--redact-field", "abcdefghijabcdefghijabcdefghijab");
+	REFUSED("needs an argument", "-w", "f", "--redact-field");
+}
+
 static void test_unknown_option(void **state)
 {
 	struct parsed *p = PARSE("-w", "f", "--bogus");
@@ -479,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_size),
 		cmocka_unit_test(test_output_rotation_and_compression),
 		cmocka_unit_test(test_comm),
+		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_missing_argument),
 		cmocka_unit_test(test_command),

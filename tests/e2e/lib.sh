@@ -11,7 +11,8 @@
 #   start_nginx SPEC...         nginx with TLS listeners; SPEC = PORT | 127.0.0.1:PORT |
 #                               [::1]:PORT, optionally followed by ",http2".
 #                               Docroot $NGINX_ROOT; POST /echo reads the whole body and
-#                               answers "received N bytes". $NGINX_PID (master),
+#                               answers "received N bytes"; $NGINX_EXTRA (if set) goes
+#                               into the TLS server block. $NGINX_PID (master),
 #                               nginx_worker_pids prints the workers.
 #   start_capture OUT [ARGS]    $TLSPCAP -w OUT ARGS in the background; waits for
 #                               "tlspcap: capturing". OUT "-" writes stdout to $CAPTURE_STDOUT.
@@ -277,6 +278,7 @@ $listens
             proxy_pass http://127.0.0.1:$back/sink;
             proxy_http_version 1.1;
         }
+${NGINX_EXTRA:-}
     }
     server {
         listen 127.0.0.1:$back;

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the redaction stage: what the protocol modules share.  Every
+ * module overwrites bytes in place and never changes a length.
+ *
+ *   redact.c          the stage: policy, streams, held bytes, gaps, counts
+ *   redact_fields.c   key=value / JSON fields, header values, URLs (shared)
+ *   redact_http1.c    HTTP/1.x messages       redact_hpack.c  HTTP/2 frames, HPACK
+ *   redact_comment.c  packet comments (Args:)
+ */
+#ifndef TLSPCAP_REDACT_PROTO_H
+#define TLSPCAP_REDACT_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redact.h"
+
+#define REDACT_TALLY_LABELS 12
+#define REDACT_LABEL_MAX 32
+
+/* What was redacted in one stream, by label (header or field name). */
+struct redact_tally {
+	struct {
+		char label[REDACT_LABEL_MAX];
+		unsigned int count;
+	} e[REDACT_TALLY_LABELS];
+	unsigned int nr;
+	unsigned int values;
+	unsigned int other;       /* counted under labels that did not fit */
+};
+
+struct redact_ctx {
+	const struct redact_policy *policy;
+	struct redact_tally *tally;
+	bool lost;                /* out: the parser lost track of this direction */
+	const char *lost_why;     /* out: why, for the comment */
+};
+
+/* Counts one redacted value under @label. */
+void redact_ctx__count(struct redact_ctx *ctx, const char *label, size_t len);
+/* The parser cannot follow this direction any more: the stage masks the rest. */
+void redact_ctx__lose(struct redact_ctx *ctx, const char *why);
+
+/* The fill of a redacted run: "REDACTED" then 'x'. */
+static inline uint8_t redact_marker(size_t k)
+{
+	return k < 8 ? (uint8_t)"REDACTED"[k] : 'x';
+}
+
+/* Overwrites @v[@from, @to) with the marker; flags those bytes in @mask (may be NULL). */
+void redact_span(uint8_t *v, size_t from, size_t to, uint8_t *mask);
+
+enum redact_header_kind {
+	REDACT_HEADER_NONE,
+	REDACT_HEADER_WHOLE,      /* the whole value */
+	REDACT_HEADER_AUTH,       /* all but the scheme: "Bearer REDACTEDxxx" */
+	REDACT_HEADER_COOKIE,     /* each cookie's value, names kept */
+	REDACT_HEADER_SET_COOKIE, /* the cookie's value, attributes kept */
+	REDACT_HEADER_URL,        /* URL credentials and sensitive query fields */
+};
+
+enum redact_header_kind redact_policy__header_kind(const struct redact_policy *p, const char *name,
+						   size_t len);
+bool redact_policy__is_field(const struct redact_policy *p, const char *key, size_t len);
+
+/* A whole header value, by its name's kind; returns the values redacted. */
+unsigned int redact_header_value(struct redact_ctx *ctx, const char *name, size_t name_len,
+				 uint8_t *v, size_t len, uint8_t *mask);
+/* The password (or token) in the userinfo of an absolute URL. */
+unsigned int redact_url_credentials(struct redact_ctx *ctx, uint8_t *v, size_t len, uint8_t *mask);
+/* That, and the sensitive fields of the URL's query. */
+unsigned int redact_url(struct redact_ctx *ctx, uint8_t *v, size_t len, uint8_t *mask);
+
+/*
+ * Streaming scanner of key=value (query, form, command line) and JSON
+ * ("key": value) fields: a value whose key the policy names is overwritten
+ * as it passes, whatever the pieces it arrives in.
+ */
+struct redact_fields {
+	char key[REDACT_LABEL_MAX];
+	uint8_t key_len;
+	bool key_long;            /* longer than the buffer: no field name we know */
+	bool escaped;
+	bool in_string;
+	uint8_t state;
+	uint32_t depth;
+	size_t run;               /* position in the current redacted run */
+};
+
+void redact_fields__reset(struct redact_fields *f);
+void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_t *buf, size_t len,
+			 uint8_t *mask);
+
+/*
+ * A protocol: detect() says whether one direction's first bytes are this
+ * protocol (1), are not (0), or are too few to tell (-1).  process() redacts
+ * @buf in place and returns how many bytes at its front are final; the rest
+ * are offered again with more (with @final, all must be taken).  resync()
+ * (optional) says whether a record that starts with @buf starts a message,
+ * so a direction masked after a gap can be followed again from there.
+ */
+struct redact_proto {
+	const char *name;
+	int (*detect)(enum tcp_stream_dir dir, const uint8_t *buf, size_t len);
+	void *(*new)(void);
+	void (*free)(void *state);
+	size_t (*process)(void *state, struct redact_ctx *ctx, enum tcp_stream_dir dir, uint8_t *buf,
+			  size_t len, bool final);
+	bool (*resync)(void *state, enum tcp_stream_dir dir, const uint8_t *buf, size_t len);
+};
+
+extern const struct redact_proto redact_http1;
+extern const struct redact_proto redact_http2;
+extern const struct redact_proto redact_text;
+
+/* The secrets of a packet comment's "Args:" line, overwritten in place; returns how many. */
+unsigned int redact_comment(const struct redact_policy *policy, struct redact_tally *tally, char *text);
+
+/* Shared by the line protocols: the length of the line at @buf with its LF, 0 if none yet. */
+size_t redact_line_length(const uint8_t *buf, size_t len);
+
+#endif /* TLSPCAP_REDACT_PROTO_H */

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HTTP/2 and HPACK redaction from byte strings, judged by tshark's own HPACK
+ * decoder: sensitive literals (raw and Huffman) rewritten at the same length,
+ * later indexed references consistent, header blocks split across records,
+ * padding, priority, CONTINUATION.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "redact_harness.h"
+#include "tshark_helpers.h"
+
+#define C2S TCP_STREAM_CLIENT_TO_SERVER
+#define S2C TCP_STREAM_SERVER_TO_CLIENT
+
+struct bytes {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void put(struct bytes *o, const void *p, size_t n)
+{
+	assert_true(o->n + n <= sizeof(o->b));
+	memcpy(o->b + o->n, p, n);
+	o->n += n;
+}
+
+static void put_frame(struct bytes *o, uint8_t type, uint8_t flags, uint32_t stream, const void *p,
+		      size_t n)
+{
+	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
+			 (uint8_t)(stream >> 24), (uint8_t)(stream >> 16), (uint8_t)(stream >> 8),
+			 (uint8_t)stream };
+
+	put(o, h, sizeof(h));
+	put(o, p, n);
+}
+
+#define B(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+
+/* Huffman strings (RFC 7541 Appendix B codes): */
+/* "www.example.com", as in RFC 7541 C.4.1 */
+#define H_AUTHORITY 0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff
+/* "Bearer tok3n1s3cr3t" */
+#define H_BEARER 0x8e, 0xba, 0x51, 0xd8, 0x5b, 0x14, 0x49, 0xfa, 0xb3, 0x50, 0x50, 0xc9, 0x2c, 0x65, 0x3f
+/* "sid=ab12cd; Path=/" */
+#define H_COOKIE 0x8d, 0x41, 0xa4, 0x80, 0x71, 0x84, 0x44, 0x93, 0xed, 0x4d, 0x63, 0x4c, 0xf0, 0x31
+
+/*
+ * Request 1: :authority (Huffman, indexed), authorization (Huffman, indexed),
+ * x-api-key (raw, new name, indexed), cookie (Huffman, not indexed); a DATA
+ * frame with a JSON password.  Request 2 refers to the three entries by index.
+ * @split: request 1's block in a padded, prioritised HEADERS and a CONTINUATION.
+ */
+static void client_stream(struct bytes *o, bool split)
+{
+	static const uint8_t block1[] = {
+		0x82, 0x86, 0x84, 0x41, H_AUTHORITY, 0x57, H_BEARER,
+		0x40, 0x09, 'x', '-', 'a', 'p', 'i', '-', 'k', 'e', 'y',
+		0x0a, 'K', '3', 'y', 'K', '3', 'y', 'K', '3', 'y', '9',
+		0x0f, 0x11, H_COOKIE,
+	};
+	static const char body[] = "{\"user\":\"u\",\"password\":\"j50nPw\"}";
+	uint8_t first[sizeof(block1) + 16];
+	size_t cut = 20;
+
+	memset(o, 0, sizeof(*o));
+	put(o, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	put_frame(o, 0x4, 0, 0, NULL, 0);
+	if (split) {
+		first[0] = 3; /* pad length */
+		memcpy(first + 1, B(0x80, 0, 0, 0, 15));
+		memcpy(first + 6, block1, cut);
+		memset(first + 6 + cut, 0, 3);
+		put_frame(o, 0x1, 0x8 | 0x20, 1, first, 6 + cut + 3);
+		put_frame(o, 0x9, 0x4, 1, block1 + cut, sizeof(block1) - cut);
+	} else {
+		put_frame(o, 0x1, 0x4, 1, block1, sizeof(block1));
+	}
+	put_frame(o, 0x0, 0x1, 1, body, strlen(body));
+	put_frame(o, 0x1, 0x5, 3, B(0x82, 0x86, 0x84, 0xc0, 0xbf, 0xbe));
+}
+
+static char *header_values(const char *path)
+{
+	char *out = tshark_run(NULL, "tshark -r '%s' -T fields -e http2.header.value 2>/dev/null", path);
+
+	assert_non_null(out);
+	return out;
+}
+
+static void assert_has(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("'%s' not in:\n%s", needle, hay);
+}
+
+static void assert_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle))
+		fail_msg("'%s' still in:\n%s", needle, hay);
+}
+
+static void check_client(bool split)
+{
+	struct harness h;
+	struct bytes in;
+	char *expert, *values, *first = NULL;
+	size_t piece;
+
+	client_stream(&in, split);
+	for (piece = 0; piece <= 40; piece += piece < 12 ? 1 : 7) {
+		harness_open(&h);
+		harness_feed(&h, C2S, in.b, in.n, piece);
+		harness_close(&h);
+		assert_int_equal(h.out_len[C2S], in.n);
+		if (!first) {
+			first = malloc(in.n);
+			assert_non_null(first);
+			memcpy(first, h.out[C2S], in.n);
+		}
+		else if (memcmp(first, h.out[C2S], in.n)) {
+			size_t at = 0;
+
+			while (first[at] == h.out[C2S][at])
+				at++;
+			fail_msg("pieces of %zu bytes give another result from byte %zu", piece, at);
+		}
+		if (piece)
+			goto next;
+		/* tshark decodes every block, with its own dynamic table, and sees no secret */
+		expert = tshark_expert(h.path, "warn");
+		assert_non_null(expert);
+		assert_string_equal(expert, "");
+		free(expert);
+		values = header_values(h.path);
+		assert_lacks(values, "tok3n1s3cr3t");
+		assert_lacks(values, "K3yK3yK3y9");
+		assert_lacks(values, "ab12cd");
+		assert_lacks(values, "j50nPw");
+		/* the fill of a Huffman run: as many symbols, as many bits */
+		assert_has(values, "GET,http,/,www.example.com,Bearer redacted----,REDACTEDxx,"
+				   "sid=00-0-0; Path=-,");
+		/* request 2's indexed references show request 1's rewritten values */
+		assert_has(values, "Path=-,GET,http,/,www.example.com,Bearer redacted----,REDACTEDxx\n");
+		assert_has(h.summary, "Redacted: 5 values (authorization: 1, x-api-key: 1, cookie: 2, "
+				      "password: 1)");
+		free(values);
+next:
+		harness_free(&h);
+	}
+	assert_non_null(memmem(first, in.n, "{\"user\":\"u\",\"password\":\"REDACT\"}", 33));
+	free(first);
+}
+
+static void test_client(void **state)
+{
+	check_client(false);
+}
+
+static void test_client_continuation(void **state)
+{
+	check_client(true);
+}
+
+/*
+ * RFC 7541 C.6.1-C.6.3 (responses, Huffman) with a 256-byte table, so entries
+ * are evicted: the set-cookie of C.6.3 loses its value, keeps its attributes,
+ * and the dynamic table stays in step through the evictions.
+ */
+static void test_server_rfc_examples(void **state)
+{
+	static const uint8_t c61[] = {
+		0x3f, 0xe1, 0x01, /* table size 256, as the examples assume */
+		0x48, 0x82, 0x64, 0x02, 0x58, 0x85, 0xae, 0xc3, 0x77, 0x1a, 0x4b, 0x61, 0x96, 0xd0,
+		0x7a, 0xbe, 0x94, 0x10, 0x54, 0xd4, 0x44, 0xa8, 0x20, 0x05, 0x95, 0x04, 0x0b, 0x81,
+		0x66, 0xe0, 0x82, 0xa6, 0x2d, 0x1b, 0xff, 0x6e, 0x91, 0x9d, 0x29, 0xad, 0x17, 0x18,
+		0x63, 0xc7, 0x8f, 0x0b, 0x97, 0xc8, 0xe9, 0xae, 0x82, 0xae, 0x43, 0xd3,
+	};
+	static const uint8_t c62[] = { 0x48, 0x83, 0x64, 0x0e, 0xff, 0xc1, 0xc0, 0xbf };
+	static const uint8_t c63[] = {
+		0x88, 0xc1, 0x61, 0x96, 0xd0, 0x7a, 0xbe, 0x94, 0x10, 0x54, 0xd4, 0x44, 0xa8, 0x20,
+		0x05, 0x95, 0x04, 0x0b, 0x81, 0x66, 0xe0, 0x84, 0xa6, 0x2d, 0x1b, 0xff, 0xc0, 0x5a,
+		0x83, 0x9b, 0xd9, 0xab, 0x77, 0xad, 0x94, 0xe7, 0x82, 0x1d, 0xd7, 0xf2, 0xe6, 0xc7,
+		0xb3, 0x35, 0xdf, 0xdf, 0xcd, 0x5b, 0x39, 0x60, 0xd5, 0xaf, 0x27, 0x08, 0x7f, 0x36,
+		0x72, 0xc1, 0xab, 0x27, 0x0f, 0xb5, 0x29, 0x1f, 0x95, 0x87, 0x31, 0x60, 0x65, 0xc0,
+		0x03, 0xed, 0x4e, 0xe5, 0xb1, 0x06, 0x3d, 0x50, 0x07,
+	};
+	struct bytes in = { .n = 0 };
+	struct harness h;
+	char *values, *expert;
+
+	put(&in, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	put_frame(&in, 0x4, 0, 0, NULL, 0);
+	harness_open(&h);
+	harness_feed(&h, C2S, in.b, in.n, 0);
+	in.n = 0;
+	put_frame(&in, 0x4, 0, 0, NULL, 0);
+	put_frame(&in, 0x1, 0x4, 1, c61, sizeof(c61));
+	put_frame(&in, 0x1, 0x4, 3, c62, sizeof(c62));
+	put_frame(&in, 0x1, 0x4, 5, c63, sizeof(c63));
+	harness_feed(&h, S2C, in.b, in.n, 5);
+	harness_close(&h);
+	values = header_values(h.path);
+	expert = tshark_expert(h.path, "warn");
+	assert_string_equal(expert, "");
+	assert_lacks(values, "ASDJKHQKBZXOQWEOPIUAXQWEOIU");
+	assert_has(values, "307,private,Mon, 21 Oct 2013 20:13:21 GMT,https://www.example.com\n");
+	assert_has(values, "200,private,Mon, 21 Oct 2013 20:13:22 GMT,https://www.example.com,gzip,"
+			   "foo=redactedXXXXXXXXXXxXxXxXxXx; max-age=3600; version=1\n");
+	assert_has(h.summary, "Redacted: 1 value (cookie: 1)");
+	free(values);
+	free(expert);
+	harness_free(&h);
+}
+
+/* A block that does not decode: the rest of the direction is masked, and said so. */
+static void test_bad_block(void **state)
+{
+	struct bytes in = { .n = 0 };
+	struct harness h;
+
+	put(&in, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	put_frame(&in, 0x1, 0x4, 1, B(0x82, 0xff, 0x7f)); /* index far beyond the table */
+	put_frame(&in, 0x0, 0x1, 1, "abc", 3);
+	harness_open(&h);
+	harness_feed(&h, C2S, in.b, in.n, 0);
+	harness_close(&h);
+	assert_memory_equal(h.out[C2S], in.b, 24);
+	assert_int_equal(h.out_len[C2S], in.n);
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "abc", 3));
+	assert_has(h.summary, "masked entirely (HPACK index beyond the table");
+	harness_free(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_client),
+		cmocka_unit_test(test_client_continuation),
+		cmocka_unit_test(test_server_rfc_examples),
+		cmocka_unit_test(test_bad_block),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
