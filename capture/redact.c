@@ -398,6 +398,8 @@ static int stream_process(struct redact_stream *s, enum tcp_stream_dir dir, bool
 	int err;
 
 	*done = 0;
+	if (!h->held_len)
+		return 0;
 	if (h->masked && s->proto && s->proto->resync && record_start &&
 	    s->proto->resync(s->state, dir, h->held, h->held_len))
 		h->masked = false;
@@ -446,13 +448,16 @@ static int stream_emit(struct redact_stream *s, struct tcp_stream *tcp, enum tcp
 	if (n || lost_tail)
 		err = tcp_stream__write(tcp, dir, offset, h->held, (uint32_t)n, n + lost_tail, ts,
 					NULL);
-	memmove(h->held, h->held + n, h->held_len - n);
+	if (n)
+		memmove(h->held, h->held + n, h->held_len - n);
 	h->held_len -= n;
 	return err;
 }
 
 static int half_hold(struct redact_half *h, const uint8_t *data, size_t len)
 {
+	if (!len)
+		return 0;
 	if (h->held_len + len > h->held_cap) {
 		size_t cap = h->held_cap ? h->held_cap : 4096;
 		uint8_t *grown;

@@ -75,6 +75,21 @@ static void test_snaplen_cut(void **state)
 	harness_free(&h);
 }
 
+/* A call without captured bytes (a zero-length write, or all of it a gap) is no unit. */
+static void test_empty_writes(void **state)
+{
+	struct harness h;
+
+	harness_open(&h);
+	harness_write_at(&h, C2S, 0, NULL, 0, 0);
+	harness_write_at(&h, C2S, 20, NULL, 0, 0);
+	harness_feed_str(&h, C2S, "abc", 0);
+	harness_close(&h);
+	assert_string_equal(h.out[C2S], "xxx");
+	assert_has(h.summary, "(bytes not captured:");
+	harness_free(&h);
+}
+
 /* Joined mid-connection: masked until a record starts with a request line. */
 static void test_joined(void **state)
 {
@@ -139,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_duplicate_views),
 		cmocka_unit_test(test_snaplen_cut),
+		cmocka_unit_test(test_empty_writes),
 		cmocka_unit_test(test_joined),
 		cmocka_unit_test(test_unknown_protocol),
 		cmocka_unit_test(test_policy),

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed inputs of fuzz_redact (tests/fuzz/corpus/redact/): one conversation per
+protocol the stage follows, framed as fuzz_redact.c reads them (a flags byte, then chunks
+of a header byte and up to 64 bytes).  Run from the repository root."""
+import os
+
+OUT = "tests/fuzz/corpus/redact"
+C2S, S2C = 0, 0x80
+
+
+def chunks(direction, data, size=64):
+    out = b""
+    for i in range(0, len(data), size):
+        part = data[i:i + size]
+        out += bytes([direction | (len(part) - 1)]) + part
+    return out
+
+
+def frame(ftype, flags, stream, payload):
+    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + stream.to_bytes(4, "big") + payload
+
+
+H2_BLOCK = bytes.fromhex("828684418cf1e3c2e5f23a6ba0ab90f4ff578eba51d85b1449fab35050c92c653f") + \
+    b"\x40\x09x-api-key\x0aK3yK3yK3y9" + bytes.fromhex("0f118d41a48071844493ed4d634cf031")
+# RFC 7541 C.6.1 after a table size update to 256
+RFC_C61 = bytes.fromhex("3fe1014882640258 85aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29"
+                        "ad171863c78f0b97c8e9ae82ae43d3")
+
+SEEDS = {
+    "http1": [(C2S, b"POST /login?user=a&password=pw HTTP/1.1\r\nAuthorization: Bearer t0k\r\n"
+                    b"Cookie: a=1; b=2\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"b\r\n{\"token\":\"x\r\n3\r\nyz\"\r\n0\r\nX-Trailer-Token: t\r\n\r\n"),
+              (S2C, b"HTTP/1.1 200 OK\r\nSet-Cookie: sid=abc; Path=/\r\nContent-Length: 21\r\n\r\n"
+                    b"{\"access_token\":\"q\"}\n")],
+    "http2": [(C2S, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") +
+               frame(1, 0x2c, 1, b"\x03\x80\x00\x00\x00\x0f" + H2_BLOCK[:20] + b"\0\0\0") +
+               frame(9, 4, 1, H2_BLOCK[20:]) + frame(0, 1, 1, b"{\"password\":\"pw\"}") +
+               frame(1, 5, 3, bytes.fromhex("828684c0bfbe"))),
+              (S2C, frame(4, 0, 0, b"") + frame(1, 4, 1, RFC_C61))],
+    "text": [(C2S, b"HELLO\napi_key=KKKK;\n{\"secret\": {\"a\": [1, \"b\"]}}\n--password=x\n")],
+}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, parts in SEEDS.items():
+        data = b"\0" + b"".join(chunks(d, p) for d, p in parts)
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
