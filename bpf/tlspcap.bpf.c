@@ -869,6 +869,9 @@ int BPF_KRETPROBE(probe_return_ssize, long ret)
 }
 
 /* Go crypto/tls calls (see go_calls above) */
+/* Not a direction: a handshake run on its own (net/http calls HandshakeContext) */
+#define GO_HANDSHAKE 2
+
 /* (*Conn).Write(b), (*Conn).Read(b): RAX = *Conn, RBX = b.ptr, RCX = b.len */
 static __always_inline void go_enter(struct pt_regs *ctx, __u8 direction)
 {
@@ -886,6 +889,9 @@ static __always_inline void go_enter(struct pt_regs *ctx, __u8 direction)
 		__sync_fetch_and_or(word, bit);
 	/* morestack runs the prologue again: the same call, keep what its syscalls said */
 	call = bpf_map_lookup_elem(&go_calls, &key);
+	/* a handshake inside a Write or Read: that call sees its syscalls */
+	if (call && direction == GO_HANDSHAKE && call->call.direction != GO_HANDSHAKE)
+		return;
 	if (call && call->call.ssl == conn && call->call.buf == buf && call->len == len &&
 	    call->call.direction == direction) {
 		counter_add(TLSPCAP_COUNTER_GO_REENTERED, 1);
@@ -915,7 +921,7 @@ static __always_inline void go_return(struct pt_regs *ctx, __u8 direction)
 	if ((long)n < 0 || n > call->len)
 		n = 0;
 	attribution = call_emit(pid_tgid, NULL, &call->call, n, false);
-	if (attribution >= 0) {
+	if (attribution >= 0 && attribution <= TLSPCAP_ATTR_HINT) {
 		counter_add(TLSPCAP_COUNTER_GO_ATTR_NONE + attribution, 1);
 		if (call->other_thread)
 			counter_add(TLSPCAP_COUNTER_GO_OTHER_THREAD, 1);
@@ -934,6 +940,34 @@ SEC("uprobe")
 int probe_go_read_enter(struct pt_regs *ctx)
 {
 	go_enter(ctx, TLSPCAP_DIR_RECV);
+	return 0;
+}
+
+SEC("uprobe")
+int probe_go_handshake_enter(struct pt_regs *ctx)
+{
+	go_enter(ctx, GO_HANDSHAKE);
+	return 0;
+}
+
+/* The socket the handshake used is the connection's, as SSL_set_fd names one */
+SEC("uprobe")
+int probe_go_handshake_return(struct pt_regs *ctx)
+{
+	__u64 g = ctx->r14;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_call_key key = { .tgid = pid_tgid >> 32, .g = g };
+	struct go_call *call = bpf_map_lookup_elem(&go_calls, &key);
+	struct session *session;
+
+	if (!call || call->call.direction != GO_HANDSHAKE)
+		return 0;
+	if (call->call.fd >= 0) {
+		session = session_of(key.tgid, call->call.ssl);
+		if (session)
+			session->hint_fd = call->call.fd;
+	}
+	bpf_map_delete_elem(&go_calls, &key);
 	return 0;
 }
 

@@ -67,6 +67,7 @@ enum tlspcap_counter {
 	TLSPCAP_COUNTER_GO_ATTR_NONE,        /* Go calls by attribution: none, */
 	TLSPCAP_COUNTER_GO_ATTR_SYSCALL,     /* a syscall made by the goroutine inside the call, */
 	TLSPCAP_COUNTER_GO_ATTR_CACHED,      /* the *tls.Conn's socket from an earlier call */
+	TLSPCAP_COUNTER_GO_ATTR_HINT,        /* the socket of the *tls.Conn's handshake */
 	TLSPCAP_COUNTER_GO_OTHER_THREAD,     /* Go calls whose syscall ran on another thread than the entry */
 	TLSPCAP_COUNTER_GO_REENTERED,        /* Go entries run again (morestack) */
 	TLSPCAP_COUNTER_COUNT,

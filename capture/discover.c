@@ -793,6 +793,10 @@ static int tls_library__read_go(struct tls_library *lib)
 	lib->nr_rets = 0;
 	for (i = 0; !err && !lib->refused[0] && i < type__nr_sites(type); i++) {
 		err = go_pclntab__find_func(&tab, type->sites[i].symbol, &start, &end);
+		if (err == -ENOENT && type->sites[i].role == TLS_ROLE_GO_HANDSHAKE) {
+			err = 0; /* a client-only or server-only program */
+			continue;
+		}
 		if (err == -ENOENT) {
 			/* a Go program that does not use crypto/tls */
 			lib->type = NULL;

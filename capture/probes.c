@@ -88,6 +88,8 @@ static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_pro
 		return (struct role_programs){ skel->progs.probe_go_write_enter, NULL };
 	case TLS_ROLE_GO_READ:
 		return (struct role_programs){ skel->progs.probe_go_read_enter, NULL };
+	case TLS_ROLE_GO_HANDSHAKE:
+		return (struct role_programs){ skel->progs.probe_go_handshake_enter, NULL };
 	}
 	return (struct role_programs){ NULL, NULL };
 }
@@ -119,6 +121,7 @@ static int probes__set_uprobe_multi(struct tlspcap_bpf *skel)
 		skel->progs.probe_return_iov,
 		skel->progs.probe_go_write_enter, skel->progs.probe_go_read_enter,
 		skel->progs.probe_go_write_return, skel->progs.probe_go_read_return,
+		skel->progs.probe_go_handshake_enter, skel->progs.probe_go_handshake_return,
 	};
 	size_t i;
 	int err;
@@ -279,8 +282,17 @@ static int probes__attach_go_returns(struct probes *p, const struct tls_library 
 	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
 		if (!(lib->sites_found & (1u << i)))
 			continue;
-		prog = lib->type->sites[i].role == TLS_ROLE_GO_WRITE ? p->skel->progs.probe_go_write_return
-								     : p->skel->progs.probe_go_read_return;
+		switch (lib->type->sites[i].role) {
+		case TLS_ROLE_GO_WRITE:
+			prog = p->skel->progs.probe_go_write_return;
+			break;
+		case TLS_ROLE_GO_READ:
+			prog = p->skel->progs.probe_go_read_return;
+			break;
+		default:
+			prog = p->skel->progs.probe_go_handshake_return;
+			break;
+		}
 		for (j = 0, count = 0; j < lib->nr_rets; j++) {
 			if (lib->ret_sites[j] != i)
 				continue;
@@ -304,6 +316,7 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 		p->skel->progs.probe_send_iov_enter,
 		p->skel->progs.probe_set_fd,        p->skel->progs.probe_set_fd_ptr,
 		p->skel->progs.probe_go_write_enter, p->skel->progs.probe_go_read_enter,
+		p->skel->progs.probe_go_handshake_enter,
 	};
 	struct bpf_program *returns[] = {
 		p->skel->progs.probe_return_int,

@@ -114,6 +114,9 @@ const struct tls_library_type tls_library_types[] = {
 		.sites = {
 			{ "crypto/tls.(*Conn).Write", TLS_ROLE_GO_WRITE },
 			{ "crypto/tls.(*Conn).Read", TLS_ROLE_GO_READ },
+			/* once per connection: Handshake() in every Write/Read returns early */
+			{ "crypto/tls.(*Conn).clientHandshake", TLS_ROLE_GO_HANDSHAKE },
+			{ "crypto/tls.(*Conn).serverHandshake", TLS_ROLE_GO_HANDSHAKE },
 		},
 	},
 };

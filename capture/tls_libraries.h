@@ -37,6 +37,9 @@ enum tls_probe_role {
 	 * on the entry and on every RET, never a uretprobe (see discover.c) */
 	TLS_ROLE_GO_WRITE,
 	TLS_ROLE_GO_READ,
+	/* (c *Conn) clientHandshake/serverHandshake(...) error: the socket the
+	 * connection's own handshake used, for reads served from its buffer */
+	TLS_ROLE_GO_HANDSHAKE,
 };
 
 struct tls_probe_site {
