@@ -55,6 +55,21 @@ static void own_comm(char *buf, size_t size)
 
 #define SLEEPER_CODE "import time; time.sleep(30)"
 
+static bool has_cmdline(pid_t pid)
+{
+	char path[64], byte;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, &byte, 1);
+	close(fd);
+	return n == 1;
+}
+
 /*
  * Starts python3 -c SLEEPER_CODE @arg as @uid (or unchanged if (uid_t)-1)
  * and waits until the exec is done: /proc/PID/comm says "python3".
@@ -83,8 +98,10 @@ static pid_t spawn_sleeper(const char *arg, uid_t uid)
 			close(fd);
 		if (n > 0) {
 			comm[n] = '\0';
-			/* the exec is done once /proc/PID/comm no longer names us */
-			if (!strcmp(comm, "python3\n"))
+			/* the exec is done once /proc/PID/comm no longer names us and the
+			 * new stack holds argv: exec renames the task before it sets the
+			 * argument area up, and a read in between finds an empty cmdline */
+			if (!strcmp(comm, "python3\n") && has_cmdline(pid))
 				return pid;
 		}
 		nanosleep(&pause, NULL);
