@@ -6,6 +6,8 @@
  *   redact.c          the stage: policy, streams, held bytes, gaps, counts
  *   redact_fields.c   key=value / JSON fields, header values, URLs (shared)
  *   redact_http1.c    HTTP/1.x messages       redact_hpack.c  HTTP/2 frames, HPACK
+ *   redact_postgres.c PostgreSQL passwords    redact_redis.c  Redis AUTH and the like
+ *   redact_mail.c     IMAP LOGIN/AUTHENTICATE, SMTP AUTH
  *   redact_comment.c  packet comments (Args:)
  */
 #ifndef TLSPCAP_REDACT_PROTO_H
@@ -113,6 +115,9 @@ struct redact_proto {
 
 extern const struct redact_proto redact_http1;
 extern const struct redact_proto redact_http2;
+extern const struct redact_proto redact_postgres;
+extern const struct redact_proto redact_redis;
+extern const struct redact_proto redact_mail;
 extern const struct redact_proto redact_text;
 
 /* The secrets of a packet comment's "Args:" line, overwritten in place; returns how many. */

@@ -24,6 +24,9 @@ PACKAGES=(
 	# that builds the test programs, and Go programs as Debian ships them (the tests
 	# start them themselves)
 	golang-go caddy etcd-server etcd-client
+	# Redaction of database passwords (tests/e2e/test_redact_db.sh): psql against a
+	# PostgreSQL server with TLS, redis-cli --tls against redis-server
+	postgresql postgresql-client redis-server redis-tools
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )

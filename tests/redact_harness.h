@@ -183,4 +183,44 @@ static inline char *redact_in_pieces(const char *in, enum tcp_stream_dir dir, si
 	return first;
 }
 
+/* One message of a conversation, in the order the two ends send them. */
+struct turn {
+	enum tcp_stream_dir dir;
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Feeds @turns whole, then in every piece size up to @max_piece; the file
+ * must hold the same bytes each time.  Leaves the whole-piece run in @h
+ * (closed; harness_free it).
+ */
+static inline void redact_conversation(struct harness *h, const struct turn *turns, size_t n,
+				       size_t max_piece)
+{
+	struct harness other;
+	size_t piece, i;
+	int dir;
+
+	for (piece = 0; piece <= max_piece; piece++) {
+		struct harness *cur = piece ? &other : h;
+
+		harness_open(cur);
+		for (i = 0; i < n; i++)
+			harness_feed(cur, turns[i].dir, turns[i].data, turns[i].len, piece);
+		harness_close(cur);
+		if (!piece)
+			continue;
+		for (dir = 0; dir < 2; dir++) {
+			assert_int_equal(other.out_len[dir], h->out_len[dir]);
+			if (memcmp(other.out[dir], h->out[dir], h->out_len[dir]))
+				fail_msg("pieces of %zu bytes give other bytes (direction %d)", piece, dir);
+		}
+		assert_string_equal(other.summary, h->summary);
+		harness_free(&other);
+	}
+}
+
+#define TURN(d, s) { (d), (s), sizeof(s) - 1 }
+
 #endif /* TLSPCAP_REDACT_HARNESS_H */

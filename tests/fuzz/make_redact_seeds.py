@@ -38,6 +38,16 @@ SEEDS = {
                frame(9, 4, 1, H2_BLOCK[20:]) + frame(0, 1, 1, b"{\"password\":\"pw\"}") +
                frame(1, 5, 3, bytes.fromhex("828684c0bfbe"))),
               (S2C, frame(4, 0, 0, b"") + frame(1, 4, 1, RFC_C61))],
+    "postgres": [(C2S, b"\0\0\0\x1e\0\x03\0\0user\0app\0database\0db\0\0"),
+                 (S2C, b"R\0\0\0\x17\0\0\0\x0aSCRAM-SHA-256\0\0"),
+                 (C2S, b"p\0\0\0\x22SCRAM-SHA-256\0\0\0\0\x0cn,,n=,r=abcd"),
+                 (S2C, b"R\0\0\0\x08\0\0\0\x03"), (C2S, b"p\0\0\0\x07pw\0")],
+    "redis": [(C2S, b"*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$2\r\npw\r\n*5\r\n$3\r\nACL\r\n$7\r\nSETUSER\r\n"
+                    b"$1\r\nu\r\n$2\r\non\r\n$3\r\n>pw\r\nAUTH pw\r\n"), (S2C, b"+OK\r\n")],
+    "imap": [(S2C, b"* OK ready\r\n"), (C2S, b"a1 LOGIN u {2}\r\n"), (S2C, b"+ go\r\n"),
+             (C2S, b"pw\r\na2 AUTHENTICATE PLAIN\r\n"), (S2C, b"+ \r\n"), (C2S, b"AHUAcHc=\r\n")],
+    "smtp": [(S2C, b"220 mail\r\n"), (C2S, b"EHLO me\r\nAUTH LOGIN\r\n"), (S2C, b"334 VXNlcm5hbWU6\r\n"),
+             (C2S, b"dQ==\r\n"), (S2C, b"235 ok\r\n")],
     "text": [(C2S, b"HELLO\napi_key=KKKK;\n{\"secret\": {\"a\": [1, \"b\"]}}\n--password=x\n")],
 }
 

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IMAP and SMTP, client lines: the password of IMAP LOGIN (an atom, a quoted
+ * string or a literal on the next line), the initial response of IMAP
+ * AUTHENTICATE and SMTP AUTH, and every SASL line the client sends while the
+ * server keeps asking ("+ ..." in IMAP, "334 ..." in SMTP).  Server lines
+ * pass; they only say when the exchange is over.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "redact_proto.h"
+
+#define LINE_MAX_BYTES (64u << 10)
+
+struct mail {
+	bool sasl;            /* client lines are SASL data */
+	bool literal_secret;  /* the next client line starts with a LOGIN literal */
+	char server_line[8];  /* first bytes of the server's current line */
+	size_t server_len;
+	bool server_mid;      /* inside a server line */
+};
+
+static bool starts(const uint8_t *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	return len >= n && !strncasecmp((const char *)buf, s, n);
+}
+
+static int mail_detect(enum tcp_stream_dir dir, const uint8_t *buf, size_t len)
+{
+	static const char *const greetings[] = { "* OK", "* PREAUTH", "220 ", "220-" };
+	static const char *const commands[] = { "EHLO ", "HELO " };
+	const char *const *list = dir == TCP_STREAM_SERVER_TO_CLIENT ? greetings : commands;
+	size_t i, n = dir == TCP_STREAM_SERVER_TO_CLIENT ? 4 : 2;
+	bool maybe = false;
+
+	for (i = 0; i < n; i++) {
+		size_t k = strlen(list[i]);
+
+		if (starts(buf, len, list[i]))
+			return 1;
+		maybe |= len < k && !strncasecmp((const char *)buf, list[i], len);
+	}
+	return maybe ? -1 : 0;
+}
+
+static void *mail_new(void)
+{
+	return calloc(1, sizeof(struct mail));
+}
+
+/* The word @n (0-based) of @line: its start, or @len when there is none. */
+static size_t word_start(const uint8_t *line, size_t len, unsigned int n)
+{
+	size_t i = 0;
+
+	for (;;) {
+		while (i < len && line[i] == ' ')
+			i++;
+		if (!n-- || i >= len)
+			return i;
+		if (line[i] == '"') {
+			for (i++; i < len && line[i] != '"'; i++)
+				if (line[i] == '\\')
+					i++;
+			i++;
+		} else {
+			while (i < len && line[i] != ' ')
+				i++;
+		}
+	}
+}
+
+static void mask_from(struct redact_ctx *ctx, const char *label, uint8_t *line, size_t from, size_t end)
+{
+	if (from < end) {
+		redact_ctx__count(ctx, label, strlen(label));
+		redact_span(line, from, end, NULL);
+	}
+}
+
+static void mail_client_line(struct mail *m, struct redact_ctx *ctx, uint8_t *line, size_t len)
+{
+	size_t end = len, cmd, w;
+
+	while (end && (line[end - 1] == '\n' || line[end - 1] == '\r'))
+		end--;
+	if (m->literal_secret || (m->sasl && !(end == 1 && line[0] == '*'))) {
+		/* a literal's bytes, or a SASL response ("*" cancels) */
+		m->literal_secret = false;
+		mask_from(ctx, "mail auth", line, 0, end);
+		return;
+	}
+	/* SMTP: AUTH MECH [initial]; IMAP: TAG AUTHENTICATE MECH [initial], TAG LOGIN USER PASS */
+	if (starts(line, end, "AUTH ")) {
+		m->sasl = true;
+		mask_from(ctx, "smtp auth", line, word_start(line, end, 2), end);
+		return;
+	}
+	cmd = word_start(line, end, 1);
+	if (starts(line + cmd, end - cmd, "AUTHENTICATE ")) {
+		m->sasl = true;
+		mask_from(ctx, "imap authenticate", line, word_start(line, end, 3), end);
+	} else if (starts(line + cmd, end - cmd, "LOGIN ")) {
+		w = word_start(line, end, 3);
+		if (line[word_start(line, end, 2)] == '{') {
+			/* the user name is a literal: what follows is not sure */
+			m->literal_secret = true;
+			w = word_start(line, end, 2);
+		}
+		if (end && line[end - 1] == '}')
+			m->literal_secret = true; /* the password is on the next line */
+		mask_from(ctx, "imap login", line, w, end);
+	}
+}
+
+/* Server lines: a continuation keeps the SASL exchange open, anything else ends it. */
+static void mail_server(struct mail *m, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!m->server_mid) {
+			m->server_mid = true;
+			m->server_len = 0;
+		}
+		if (m->server_len < sizeof(m->server_line))
+			m->server_line[m->server_len++] = (char)buf[i];
+		if (buf[i] == '\n') {
+			m->server_mid = false;
+			if (m->sasl && !(starts((uint8_t *)m->server_line, m->server_len, "+") ||
+					 starts((uint8_t *)m->server_line, m->server_len, "334") ||
+					 starts((uint8_t *)m->server_line, m->server_len, "* ")))
+				m->sasl = false;
+		}
+	}
+}
+
+static size_t mail_process(void *state, struct redact_ctx *ctx, enum tcp_stream_dir dir,
+			   uint8_t *buf, size_t len, bool final)
+{
+	struct mail *m = state;
+	size_t pos = 0, n;
+
+	if (dir == TCP_STREAM_SERVER_TO_CLIENT) {
+		mail_server(m, buf, len);
+		return len;
+	}
+	while (pos < len) {
+		n = redact_line_length(buf + pos, len - pos);
+		if (!n) {
+			if (!final && len - pos < LINE_MAX_BYTES)
+				return pos;
+			redact_ctx__lose(ctx, "mail line too long or cut short");
+			return pos;
+		}
+		mail_client_line(m, ctx, buf + pos, n);
+		pos += n;
+	}
+	return pos;
+}
+
+const struct redact_proto redact_mail = {
+	.name = "IMAP/SMTP",
+	.detect = mail_detect,
+	.new = mail_new,
+	.free = free,
+	.process = mail_process,
+};

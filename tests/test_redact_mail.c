@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/* IMAP LOGIN / AUTHENTICATE and SMTP AUTH, the server's answers deciding what is SASL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "redact_harness.h"
+
+#define C2S TCP_STREAM_CLIENT_TO_SERVER
+#define S2C TCP_STREAM_SERVER_TO_CLIENT
+
+static void test_imap(void **state)
+{
+	static const struct turn turns[] = {
+		TURN(S2C, "* OK IMAP4rev1 ready\r\n"),
+		TURN(C2S, "a1 LOGIN alice \"imapPw \\\" 1\"\r\n"),
+		TURN(S2C, "a1 NO try again\r\n"),
+		TURN(C2S, "a2 LOGIN bob {6}\r\n"),
+		TURN(S2C, "+ go\r\n"),
+		TURN(C2S, "litPw6\r\n"),
+		TURN(S2C, "a2 NO\r\n"),
+		TURN(C2S, "a3 AUTHENTICATE PLAIN\r\n"),
+		TURN(S2C, "+ \r\n"),
+		TURN(C2S, "AGFsaWNlAHNhc2xQdw==\r\n"),
+		TURN(S2C, "a3 OK done\r\n"),
+		TURN(C2S, "a4 SELECT INBOX\r\n"),
+	};
+	struct harness h;
+
+	redact_conversation(&h, turns, sizeof(turns) / sizeof(turns[0]), 9);
+	assert_string_equal(h.out[C2S], "a1 LOGIN alice REDACTEDxxxxx\r\n"
+					"a2 LOGIN bob RED\r\n"
+					"REDACT\r\n"
+					"a3 AUTHENTICATE PLAIN\r\n"
+					"REDACTEDxxxxxxxxxxxx\r\n"
+					"a4 SELECT INBOX\r\n");
+	assert_string_equal(h.summary, "Redacted: 4 values (imap login: 2, mail auth: 2)");
+	harness_free(&h);
+}
+
+static void test_smtp(void **state)
+{
+	static const struct turn turns[] = {
+		TURN(S2C, "220 mail ESMTP\r\n"),
+		TURN(C2S, "EHLO me\r\n"),
+		TURN(S2C, "250-mail\r\n250 AUTH PLAIN LOGIN\r\n"),
+		TURN(C2S, "AUTH PLAIN AGJvYgBzbXRwUHc=\r\n"),
+		TURN(S2C, "535 no\r\n"),
+		TURN(C2S, "AUTH LOGIN\r\n"),
+		TURN(S2C, "334 VXNlcm5hbWU6\r\n"),
+		TURN(C2S, "Ym9i\r\n"),
+		TURN(S2C, "334 UGFzc3dvcmQ6\r\n"),
+		TURN(C2S, "c210cFB3Mg==\r\n"),
+		TURN(S2C, "235 ok\r\n"),
+		TURN(C2S, "MAIL FROM:<bob@x>\r\n"),
+	};
+	struct harness h;
+
+	redact_conversation(&h, turns, sizeof(turns) / sizeof(turns[0]), 9);
+	assert_string_equal(h.out[C2S], "EHLO me\r\nAUTH PLAIN REDACTEDxxxxxxxx\r\nAUTH LOGIN\r\nREDA\r\n"
+					"REDACTEDxxxx\r\nMAIL FROM:<bob@x>\r\n");
+	harness_free(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_imap),
+		cmocka_unit_test(test_smtp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
