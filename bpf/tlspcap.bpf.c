@@ -907,83 +907,52 @@ static __always_inline void go_enter(struct pt_regs *ctx, __u8 direction)
 	bpf_map_update_elem(&go_calls, &key, &fresh, BPF_ANY);
 }
 
-/* At a RET: RAX = n, RBX:RCX = the error (bytes before an error still count) */
+/*
+ * At a RET: RAX = n, RBX:RCX = the error (bytes before an error still count).
+ * A handshake's end instead names its socket as the connection's, as
+ * SSL_set_fd does, for reads later served from crypto/tls's buffer.
+ */
 static __always_inline void go_return(struct pt_regs *ctx, __u8 direction)
 {
 	__u64 g = ctx->r14, n = ctx->ax;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct go_call_key key = { .tgid = pid_tgid >> 32, .g = g };
 	struct go_call *call = bpf_map_lookup_elem(&go_calls, &key);
+	struct session *session;
 	int attribution;
 
 	if (!call || call->call.direction != direction)
 		return;
-	if ((long)n < 0 || n > call->len)
-		n = 0;
-	attribution = call_emit(pid_tgid, NULL, &call->call, n, false);
-	if (attribution >= 0 && attribution <= TLSPCAP_ATTR_HINT) {
-		counter_add(TLSPCAP_COUNTER_GO_ATTR_NONE + attribution, 1);
-		if (call->other_thread)
-			counter_add(TLSPCAP_COUNTER_GO_OTHER_THREAD, 1);
-	}
-	bpf_map_delete_elem(&go_calls, &key);
-}
-
-SEC("uprobe")
-int probe_go_write_enter(struct pt_regs *ctx)
-{
-	go_enter(ctx, TLSPCAP_DIR_SEND);
-	return 0;
-}
-
-SEC("uprobe")
-int probe_go_read_enter(struct pt_regs *ctx)
-{
-	go_enter(ctx, TLSPCAP_DIR_RECV);
-	return 0;
-}
-
-SEC("uprobe")
-int probe_go_handshake_enter(struct pt_regs *ctx)
-{
-	go_enter(ctx, GO_HANDSHAKE);
-	return 0;
-}
-
-/* The socket the handshake used is the connection's, as SSL_set_fd names one */
-SEC("uprobe")
-int probe_go_handshake_return(struct pt_regs *ctx)
-{
-	__u64 g = ctx->r14;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct go_call_key key = { .tgid = pid_tgid >> 32, .g = g };
-	struct go_call *call = bpf_map_lookup_elem(&go_calls, &key);
-	struct session *session;
-
-	if (!call || call->call.direction != GO_HANDSHAKE)
-		return 0;
-	if (call->call.fd >= 0) {
-		session = session_of(key.tgid, call->call.ssl);
-		if (session)
+	if (direction == GO_HANDSHAKE) {
+		if (call->call.fd >= 0 && (session = session_of(key.tgid, call->call.ssl)))
 			session->hint_fd = call->call.fd;
+	} else {
+		if ((long)n < 0 || n > call->len)
+			n = 0;
+		attribution = call_emit(pid_tgid, NULL, &call->call, n, false);
+		if (attribution >= 0 && attribution <= TLSPCAP_ATTR_HINT) {
+			counter_add(TLSPCAP_COUNTER_GO_ATTR_NONE + attribution, 1);
+			if (call->other_thread)
+				counter_add(TLSPCAP_COUNTER_GO_OTHER_THREAD, 1);
+		}
 	}
 	bpf_map_delete_elem(&go_calls, &key);
-	return 0;
 }
 
-SEC("uprobe")
-int probe_go_write_return(struct pt_regs *ctx)
-{
-	go_return(ctx, TLSPCAP_DIR_SEND);
-	return 0;
-}
+#define GO_PROBE(name, fn, direction)                  \
+	SEC("uprobe")                                   \
+	int name(struct pt_regs *ctx)                   \
+	{                                               \
+		fn(ctx, direction);                     \
+		return 0;                               \
+	}
 
-SEC("uprobe")
-int probe_go_read_return(struct pt_regs *ctx)
-{
-	go_return(ctx, TLSPCAP_DIR_RECV);
-	return 0;
-}
+GO_PROBE(probe_go_write_enter, go_enter, TLSPCAP_DIR_SEND)
+GO_PROBE(probe_go_read_enter, go_enter, TLSPCAP_DIR_RECV)
+GO_PROBE(probe_go_handshake_enter, go_enter, GO_HANDSHAKE)
+GO_PROBE(probe_go_write_return, go_return, TLSPCAP_DIR_SEND)
+GO_PROBE(probe_go_read_return, go_return, TLSPCAP_DIR_RECV)
+GO_PROBE(probe_go_handshake_return, go_return, GO_HANDSHAKE)
 
 /* A reused tgid should not cost its syscalls a go_calls lookup. */
 SEC("tp_btf/sched_process_exit")
