@@ -16,6 +16,12 @@
       (--prefix: the capture may be a prefix of the expected bytes, for killed peers;
       --with-syn: only streams whose handshake is in FILE are checked, and connections
       may be absent, for a ring of rotated files whose oldest were replaced).
+      Byte accounting, always (but with --prefix): per connection and direction, bytes
+      sent = bytes in the file + bytes the file counts as lost, every hole in the sequence
+      numbers is declared by the "N bytes not captured" comment of the frame after it, and
+      the declared counts add up to the holes.
+      --lossy: loss is allowed (overload): captured bytes must be the sent bytes at their
+      offsets, and the accounting above must hold.
 
 Client = Node 0 of "tshark -z follow,tcp,raw,N" (the SYN sender); TAB-indented hex lines
 are Node 1 (server) bytes. tshark's stderr is discarded.
@@ -158,6 +164,81 @@ def first_diff(a, b):
     return n
 
 
+GAP_RE = re.compile(r"tlspcap: (\d+) bytes not captured before this (?:segment|FIN)")
+
+
+def segments(path):
+    """{stream: {client port: [(offset, payload, declared gap, fin)], server port: [...]}}
+    in file order; offsets from tshark's relative sequence numbers."""
+    out = tshark(["-r", path, "-Y", "tcp", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport",
+                  "-e", "tcp.seq", "-e", "tcp.len", "-e", "tcp.flags.syn", "-e", "tcp.flags.fin",
+                  "-e", "tcp.payload", "-e", "frame.comment"]).decode("latin-1")
+    res = {}
+    for line in out.split("\n"):
+        f = line.split("\t", 7)
+        if len(f) < 7 or f[4] in ("1", "True"):
+            continue
+        comment = f[7] if len(f) > 7 else ""
+        gap = sum(int(n) for n in GAP_RE.findall(comment))
+        fin = f[5] in ("1", "True")
+        res.setdefault(int(f[0]), {}).setdefault(int(f[1]), []).append(
+            (int(f[2]) - 1, bytes.fromhex(f[6].replace(":", "")) if int(f[3]) else b"", gap, fin))
+    return res
+
+
+def account(segs, sent, lossy):
+    """Checks one direction against the bytes sent; returns (captured, lost, errors)."""
+    errors, pos, captured, lost = [], 0, 0, 0
+    for off, data, gap, fin in segs:
+        if off > pos:
+            hole = off - pos
+            if gap != hole:
+                errors.append("%d bytes missing at offset %d, the frame after says %d" %
+                              (hole, pos, gap))
+            lost += hole
+            pos = off
+        elif gap:
+            errors.append("a comment declares %d bytes lost at offset %d where nothing is missing" %
+                          (gap, off))
+        if off < pos and data:
+            errors.append("%d bytes at offset %d written twice" % (len(data), off))
+            continue
+        if data and sent[off:off + len(data)] != data:
+            errors.append("%d bytes at offset %d differ from the bytes sent" % (len(data), off))
+        captured += len(data)
+        pos = off + len(data)
+        if fin:
+            break
+    if pos < len(sent):
+        errors.append("the stream ends at offset %d of %d with no loss declared" % (pos, len(sent)))
+    elif pos > len(sent):
+        errors.append("the stream covers %d bytes, %d were sent" % (pos, len(sent)))
+    if lost and not lossy:
+        errors.append("%d bytes lost" % lost)
+    return captured, lost, errors
+
+
+def check_accounting(a, mine, expected):
+    """Bytes sent = bytes in the file + bytes counted lost, per connection and direction."""
+    segs, errors, totals = segments(a.file), [], [0, 0, 0]
+    for e in mine:
+        cport = real_ports(e)[0]
+        if cport not in expected or e["client"] is None:
+            continue
+        syn_cport = split_hostport(e["client"])[1]
+        dirs = segs.get(e["stream"], {})
+        sport = next((p for p in dirs if p != syn_cport), None)
+        for label, port, sent in (("client->server", syn_cport, expected[cport][0]),
+                                  ("server->client", sport, expected[cport][1])):
+            got, lost, errs = account(dirs.get(port, []), sent, a.lossy)
+            totals[0] += len(sent)
+            totals[1] += got
+            totals[2] += lost
+            errors += ["stream %d (client port %d) %s: %s" % (e["stream"], cport, label, x)
+                       for x in errs]
+    return errors, totals
+
+
 def cmd_match(a):
     infos = stream_info(a.file)
     mine = [e for e in infos if real_ports(e)[1] == a.server_port and
@@ -188,6 +269,8 @@ def cmd_match(a):
             continue
         for label, g, w in (("client->server", got[0], expected[cport][0]),
                             ("server->client", got[1], expected[cport][1])):
+            if a.lossy:
+                break  # judged by check_accounting
             okay = (w.startswith(g) if a.prefix else g == w)
             if not okay:
                 errors.append("stream %d (client port %d) %s: %d bytes captured, %d expected, "
@@ -201,12 +284,20 @@ def cmd_match(a):
         errors.append("only %d streams to server port %d, want >= %d" %
                       (len(mine), a.server_port, a.min_streams))
     total = sum(len(x[0]) + len(x[1]) for x in expected.values())
+    accounted = ""
+    if not a.prefix:
+        errs, (sent, got, lost) = check_accounting(a, mine, expected)
+        errors += errs
+        accounted = "; accounting: %d bytes sent = %d in the file + %d counted lost" % (
+            sent, got, lost)
     if errors:
         for err in errors[:30]:
             print("match: " + err, file=sys.stderr)
         sys.exit(1)
-    print("match: %d streams for %d connections to port %d, %d bytes, byte-exact%s" %
-          (len(mine), len(expected), a.server_port, total, " (prefix)" if a.prefix else ""))
+    print("match: %d streams for %d connections to port %d, %d bytes, %s%s" %
+          (len(mine), len(expected), a.server_port, total,
+           "byte-exact" + (" (prefix)" if a.prefix else "") if not a.lossy else "lossy",
+           accounted))
 
 
 def h2_bodies(buf):
@@ -255,6 +346,7 @@ def main():
     m.add_argument("--min-streams", type=int, default=1)
     m.add_argument("--prefix", action="store_true")
     m.add_argument("--with-syn", action="store_true")
+    m.add_argument("--lossy", action="store_true")
     a = ap.parse_args()
 
     if a.cmd == "bytes":

@@ -363,13 +363,15 @@ stop_capture() {
 	ok "tlspcap exited 0 after SIG$sig"
 }
 
-# capture_stat NAME [LOG]: the number before NAME in the last summary line,
-# e.g. capture_stat "bytes lost" -> 0 for "tlspcap: 3 connections, ..., 0 bytes lost".
+# capture_stat NAME [LOG]: the number before NAME in the last summary line (then in the
+# "tlspcap: lost:" line), e.g. capture_stat "bytes lost" -> 0 for
+# "tlspcap: 3 connections, ..., 0 bytes lost".
 capture_stat() {
 	local name=$1 logf=${2:-$CAPTURE_LOG} line v
 	line=$(grep -E "^tlspcap: .*[0-9]+ connections" "$logf" | tail -n 1)
 	[ -n "$line" ] || fail "no summary line 'tlspcap: N connections, ...' in $logf"
-	v=$(printf '%s\n' "$line" | grep -oE "[0-9]+ $name([,[:space:]]|\$)" | head -n 1 | grep -oE '^[0-9]+')
+	line+=" $(grep -E '^tlspcap: lost: ' "$logf" | tail -n 1)" # then the loss line
+	v=$(printf '%s\n' "$line" | grep -oE "[0-9]+ $name([,;()[:space:]]|\$)" | head -n 1 | grep -oE '^[0-9]+')
 	[ -n "$v" ] || fail "summary line has no '$name': $line"
 	echo "$v"
 }

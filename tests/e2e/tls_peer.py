@@ -8,6 +8,10 @@ bytes (--mode random: deterministic random bytes; --mode echo: the client's payl
 transformed, every byte XOR 0x5A, reversed, cut or repeated to the asked length) and closes
 with a TLS close_notify. Both sides record the exact application bytes per connection,
 named by the client's port: OUT/<cport>.c2s and OUT/<cport>.s2c (plus <cport>.fd).
+--mode http: the server speaks HTTP/1.1 with keep-alive to any HTTP client instead: each
+request (body by Content-Length or chunked) is answered 200 with N deterministic bytes for
+the path /N (1000 otherwise); it closes after "Connection: close" or at the client's EOF,
+and records the same two files plus <cport>.requests (the request lines).
 
   tls_peer.py server --port P [--host 127.0.0.1|::1] --cert C --key K --out DIR
                      [--mode random|echo] [--max-conns N] [--lifetime SECS] [--ready FILE]
@@ -85,24 +89,100 @@ def send_chunked(s, data, rng, slow=0, progress=None):
 
 # ------------------------------------------------------------------ server
 
+class HttpReader:
+    """Reads HTTP/1.1 requests from a TLS socket, keeping every byte in @sink."""
+
+    def __init__(self, s, sink):
+        self.s, self.sink, self.pos = s, sink, 0
+
+    def _more(self):
+        b = self.s.recv(262144)
+        if not b:
+            raise EOFError
+        self.sink += b
+
+    def line_block(self, end):
+        while end not in self.sink[self.pos:]:
+            self._more()
+        i = self.sink.index(end, self.pos)
+        block, self.pos = bytes(self.sink[self.pos:i]), i + len(end)
+        return block
+
+    def skip(self, n):
+        while len(self.sink) - self.pos < n:
+            self._more()
+        self.pos += n
+
+    def request(self):
+        """(request line, headers) after reading the whole request; None at EOF."""
+        try:
+            head = self.line_block(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        except EOFError:
+            if self.pos != len(self.sink):
+                raise
+            return None
+        hdrs = {}
+        for h in head[1:]:
+            k, _, v = h.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        if "chunked" in hdrs.get("transfer-encoding", "").lower():
+            while True:
+                n = int(self.line_block(b"\r\n").split(b";")[0], 16)
+                if not n:
+                    while self.line_block(b"\r\n"):  # trailers, up to an empty line
+                        pass
+                    break
+                self.skip(n + 2)
+        else:
+            self.skip(int(hdrs.get("content-length", "0")))
+        return head[0], hdrs
+
+
+def serve_http(a, s, cport, c2s):
+    """--mode http: answer requests until EOF or Connection: close; returns s2c bytes."""
+    rd, s2c, lines = HttpReader(s, c2s), bytearray(), []
+    while True:
+        req = rd.request()
+        if req is None:
+            break
+        line, hdrs = req
+        lines.append(line)
+        path = line.split(" ")[1] if line.count(" ") >= 2 else "/"
+        n = int(path[1:]) if path[1:].isdigit() else 1000
+        body = payload(a.seed * 1000003 + len(lines) * 31 + n, n)
+        close = hdrs.get("connection", "").lower() == "close"
+        resp = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Length: %d\r\nConnection: %s\r\n\r\n" %
+                (n, b"close" if close else b"keep-alive")) + body
+        s.sendall(resp)
+        s2c += resp
+        if close:
+            break
+    write_file(os.path.join(a.out, "%d.requests" % cport), "".join(l + "\n" for l in lines).encode())
+    return bytes(s2c)
+
+
 def serve_conn(a, ctx, conn, addr, counter):
     cport = addr[1]
     c2s, s2c = bytearray(), b""
     try:
         conn.settimeout(IO_TIMEOUT)
         s = ctx.wrap_socket(conn, server_side=True)
-        recv_exact(s, 8, c2s)
-        n_c2s, n_s2c = struct.unpack("!II", bytes(c2s[:8]))
-        recv_exact(s, 8 + n_c2s, c2s)
-        if a.mode == "echo":
-            s2c = echo_transform(bytes(c2s[8:]), n_s2c)
+        if a.mode == "http":
+            s2c = serve_http(a, s, cport, c2s)
         else:
-            s2c = payload(a.seed * 1000003 + n_c2s * 31 + n_s2c, n_s2c)
-        send_chunked(s, s2c, random.Random(cport))
-        try:
-            s.unwrap()  # close_notify; the client answers with its own
-        except (ssl.SSLError, OSError):
-            pass
+            recv_exact(s, 8, c2s)
+            n_c2s, n_s2c = struct.unpack("!II", bytes(c2s[:8]))
+            recv_exact(s, 8 + n_c2s, c2s)
+            if a.mode == "echo":
+                s2c = echo_transform(bytes(c2s[8:]), n_s2c)
+            else:
+                s2c = payload(a.seed * 1000003 + n_c2s * 31 + n_s2c, n_s2c)
+            send_chunked(s, s2c, random.Random(cport))
+            try:
+                s.unwrap()  # close_notify; the client answers with its own
+            except (ssl.SSLError, OSError):
+                pass
         s.close()
         status = "ok"
     except Exception as e:  # peer killed etc.: record what we have
@@ -260,7 +340,7 @@ def main():
     sv.add_argument("--cert", required=True)
     sv.add_argument("--key", required=True)
     sv.add_argument("--out", required=True)
-    sv.add_argument("--mode", choices=["random", "echo"], default="random")
+    sv.add_argument("--mode", choices=["random", "echo", "http"], default="random")
     sv.add_argument("--seed", type=int, default=1)
     sv.add_argument("--max-conns", type=int, default=0)
     sv.add_argument("--lifetime", type=float, default=150)
