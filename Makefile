@@ -38,7 +38,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean check test unit e2e setup demo bench vmlinux
+.PHONY: all clean check test unit e2e setup demo bench soak vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -101,6 +101,11 @@ demo: setup
 
 bench: tlspcap
 	scripts/bench.sh $(BENCH_ARGS)
+
+# The soak test for longer than make test's 60 s (needs root; minutes).
+SOAK_SECONDS ?= 300
+soak: tlspcap
+	SOAK_SECONDS=$(SOAK_SECONDS) bash tests/e2e/test_soak.sh
 
 clean:
 	rm -rf .output .output-sanitize tlspcap

@@ -994,16 +994,39 @@ static __always_inline void note_close(int fd)
 	ring_output(&rec, sizeof(rec), false);
 }
 
+/* bpf_for_each_map_elem callbacks: drop an exited process's sessions and sockets. */
+static long drop_session(struct bpf_map *map, struct session_key *key, struct session *s,
+			 __u32 *tgid)
+{
+	if (key->tgid == *tgid)
+		bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+static long drop_socket(struct bpf_map *map, struct socket_key *key, struct socket_state *s,
+			__u32 *tgid)
+{
+	if (key->tgid == *tgid)
+		bpf_map_delete_elem(map, key);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(probe_process_exit, struct task_struct *task)
 {
+	__u64 pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
 	__u32 tgid = task->tgid;
 	struct tlspcap_record rec = {};
 
+	/* A thread's calls end with it, also one killed inside a TLS call. */
+	bpf_map_delete_elem(&threads, &pid_tgid);
 	/* The group leader exits last: that ends the process. */
 	if (task->pid != tgid || !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return 0;
 	bpf_map_delete_elem(&traced_tgids, &tgid);
+	/* Left to the LRU, dead processes' entries would push out live ones. */
+	bpf_for_each_map_elem(&sessions, drop_session, &tgid, 0);
+	bpf_for_each_map_elem(&sockets, drop_socket, &tgid, 0);
 	fill_header(&rec, TLSPCAP_RECORD_EXIT, bpf_get_current_pid_tgid(), -1, 0);
 	ring_output(&rec, sizeof(rec), false);
 	return 0;

@@ -22,6 +22,7 @@
 #   assert_tshark_reads F       assert_no_expert_warnings F [ARGS]  frame_count F [FILTER]
 #   tfields F FILTER FIELD...   stream_bytes F STREAM client|server
 #   streams_with_comment F REGEX   streams_with_key F KEY VALUE  stream_comment F STREAM
+#   probe_links                 number of BPF links whose program is one of tlspcap's
 #   assert_eq A B WHAT  assert_ne A B WHAT  assert_ge A B WHAT  assert_contains HAY NEEDLE WHAT
 #   assert_files_equal F1 F2 WHAT  fail MSG  log MSG  ok MSG
 #
@@ -459,4 +460,15 @@ assert_files_equal() {
 	cmp "$1" "$2" >/dev/null 2>&1 ||
 		fail "$3: $1 ($(stat -c %s "$1" 2>/dev/null) bytes) differs from $2 ($(stat -c %s "$2" 2>/dev/null) bytes): $(cmp "$1" "$2" 2>&1 | head -n 1)"
 	ok "$3: identical ($(stat -c %s "$1") bytes)"
+}
+
+# ---------------------------------------------------------------- BPF
+# probe_links: BPF links whose program is one of tlspcap's (all are named probe_*).
+probe_links() {
+	bpftool -j prog show >"$E2E_TMP/progs.json" && bpftool -j link show >"$E2E_TMP/links.json" &&
+		"$PY" -c '
+import json, sys
+progs = {p["id"]: p.get("name", "") for p in json.load(open(sys.argv[1]))}
+print(sum(progs.get(l.get("prog_id"), "").startswith("probe_") for l in json.load(open(sys.argv[2]))))' \
+			"$E2E_TMP/progs.json" "$E2E_TMP/links.json"
 }

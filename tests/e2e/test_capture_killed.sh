@@ -9,20 +9,11 @@ source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 tls_server_port
 
-# links whose program is one of ours (every tlspcap program is called probe_*)
-our_links() {
-	bpftool -j prog show >progs.json && bpftool -j link show >links.json &&
-		"$PY" -c '
-import json, sys
-progs = {p["id"]: p.get("name", "") for p in json.load(open("progs.json"))}
-print(sum(progs.get(l.get("prog_id"), "").startswith("probe_") for l in json.load(open("links.json"))))'
-}
-
-before=$(our_links)
+before=$(probe_links)
 assert_eq "$before" 0 "probe links before the capture (another capture running?)"
 start_py_server 2 90
 start_capture out.pcapng
-during=$(our_links)
+during=$(probe_links)
 assert_ge "$during" 10 "probe links while capturing"
 start_slow_client
 # a few flushes (each poll of the main loop writes what it has)
@@ -39,7 +30,7 @@ assert_ge "$size" 100000 "bytes written before the kill"
 
 # The kernel detaches a dead process's links as their last file descriptor goes.
 for ((i = 0; i < 50; i++)); do
-	left=$(our_links)
+	left=$(probe_links)
 	[ "$left" = 0 ] && break
 	sleep 0.1
 done
@@ -69,5 +60,5 @@ read -r _ blocks _ epb _ isb _ tail < <("$PY" "$E2E_DIR/pcapng_blocks.py" again.
 	fail "malformed block in the SIGINT-stopped file"
 assert_eq "$tail" 0 "bytes of a cut-short block after SIGINT"
 assert_ge "$isb" 1 "interface statistics blocks after SIGINT"
-assert_eq "$(our_links)" 0 "probe links after the SIGINT-stopped capture"
+assert_eq "$(probe_links)" 0 "probe links after the SIGINT-stopped capture"
 log "PASS"
