@@ -104,6 +104,21 @@ static void args_line(struct redact_ctx *ctx, char *args, size_t len)
 		n++;
 	}
 	redis_cli = n && memmem(words[0].p, words[0].len, "redis-cli", 9);
+	for (j = 1; redis_cli && j < n; j++) {
+		static const char *const commands[] = { "auth", "config", "hello", "migrate", "acl" };
+		size_t k;
+
+		for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+			if (words[j].len == strlen(commands[k]) &&
+			    !strncasecmp(words[j].p, commands[k], words[j].len)) {
+				/* the command redis-cli sends: the rules of the protocol */
+				redact_redis_command(ctx, (uint8_t *)words[j].p,
+						     len - (size_t)(words[j].p - args));
+				j = n;
+				break;
+			}
+		}
+	}
 	for (j = 0; j < n; j++) {
 		struct word *w = &words[j];
 

@@ -123,6 +123,9 @@ extern const struct redact_proto redact_text;
 /* The secrets of a packet comment's "Args:" line, overwritten in place; returns how many. */
 unsigned int redact_comment(const struct redact_policy *policy, struct redact_tally *tally, char *text);
 
+/* A Redis command given as words (an inline command, redis-cli's arguments). */
+void redact_redis_command(struct redact_ctx *ctx, uint8_t *line, size_t len);
+
 /* Shared by the line protocols: the length of the line at @buf with its LF, 0 if none yet. */
 size_t redact_line_length(const uint8_t *buf, size_t len);
 

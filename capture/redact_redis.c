@@ -131,6 +131,13 @@ static void redis_inline(struct redis *r, struct redact_ctx *ctx, uint8_t *line,
 	memset(r, 0, sizeof(*r));
 }
 
+void redact_redis_command(struct redact_ctx *ctx, uint8_t *line, size_t len)
+{
+	struct redis r;
+
+	redis_inline(&r, ctx, line, len);
+}
+
 static size_t redis_process(void *state, struct redact_ctx *ctx, enum tcp_stream_dir dir,
 			    uint8_t *buf, size_t len, bool final)
 {

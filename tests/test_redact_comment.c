@@ -61,6 +61,8 @@ static void test_other_tools(void **state)
 	expect("psql postgresql://app:pgPw2@127.0.0.1/db", "psql postgresql://app:REDAC@127.0.0.1/db", 1);
 	expect("app --api-key K3Y --db-password=s3c --pin=1234 --verbose",
 	       "app --api-key RED --db-password=RED --pin=REDA --verbose", 3);
+	expect("redis-cli -p 1 config set masterauth m4st3r", "redis-cli -p 1 config set masterauth REDACT", 1);
+	expect("redis-cli AUTH alice pw0", "redis-cli AUTH alice RED", 1);
 	/* -a is a password only for redis-cli */
 	expect("ls -a /tmp", "ls -a /tmp", 0);
 }
