@@ -117,6 +117,14 @@ struct {
 	__uint(max_entries, 64 << 20); /* resized by user space before load */
 } events SEC(".maps");
 
+/* Connection and process events have a ring of their own: data filling
+ * `events` must not crowd them out (a lost SOCKET record leaves its
+ * connection without addresses, a lost CLOSE hides the loss at its end). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} control SEC(".maps");
+
 /* Threads that made TLS calls; LRU so exited threads age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -193,6 +201,17 @@ static __always_inline long ring_output(void *data, __u64 size, bool urgent)
 	err = bpf_ringbuf_output(&events, data, size, flags);
 	if (err)
 		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
+	return err;
+}
+
+/* The same for the control ring (SOCKET, CLOSE, EXIT, EXEC, MAP records). */
+static __always_inline long control_output(void *data, __u64 size, bool urgent)
+{
+	long err = bpf_ringbuf_output(&control, data, size,
+				      urgent ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+
+	if (err)
+		counter_add(TLSPCAP_COUNTER_CONTROL_DROPPED, 1);
 	return err;
 }
 
@@ -448,7 +467,7 @@ static __always_inline void emit_socket(__u64 pid_tgid, struct session *session,
 		bpf_core_read(rec.local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(rec.remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
-	ring_output(&rec, sizeof(rec), false);
+	control_output(&rec, sizeof(rec), false);
 }
 
 /* Ties @session to socket @fd and tells user space, once per connection. */
@@ -991,7 +1010,7 @@ static __always_inline void note_close(int fd)
 	}
 	fill_header(&rec.hdr, TLSPCAP_RECORD_CLOSE, pid_tgid, skey.fd, state->conn_id);
 	bpf_map_delete_elem(&sockets, &skey);
-	ring_output(&rec, sizeof(rec), false);
+	control_output(&rec, sizeof(rec), false);
 }
 
 /* bpf_for_each_map_elem callbacks: drop an exited process's sessions and sockets. */
@@ -1028,7 +1047,7 @@ int BPF_PROG(probe_process_exit, struct task_struct *task)
 	bpf_for_each_map_elem(&sessions, drop_session, &tgid, 0);
 	bpf_for_each_map_elem(&sockets, drop_socket, &tgid, 0);
 	fill_header(&rec, TLSPCAP_RECORD_EXIT, bpf_get_current_pid_tgid(), -1, 0);
-	ring_output(&rec, sizeof(rec), false);
+	control_output(&rec, sizeof(rec), false);
 	return 0;
 }
 
@@ -1053,7 +1072,7 @@ static __always_inline void emit_process_event(__u32 type)
 	if (!should_trace(pid_tgid >> 32))
 		return;
 	fill_header(&rec, type, pid_tgid, -1, 0);
-	ring_output(&rec, sizeof(rec), true);
+	control_output(&rec, sizeof(rec), true);
 }
 
 /* A new program may carry its own TLS code (static OpenSSL): user space looks. */

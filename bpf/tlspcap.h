@@ -64,6 +64,7 @@ enum tlspcap_counter {
 	TLSPCAP_COUNTER_NOT_TLS,             /* calls on plain sockets or files (NSPR) */
 	TLSPCAP_COUNTER_CALLS_UNRECORDED,    /* TLS calls without state to record them in */
 	TLSPCAP_COUNTER_BYTES_UNRECORDED,    /* their bytes, where known */
+	TLSPCAP_COUNTER_CONTROL_DROPPED,     /* SOCKET/CLOSE/EXIT/EXEC/MAP records, control ring full */
 	TLSPCAP_COUNTER_GO_ATTR_NONE,        /* Go calls by attribution: none, */
 	TLSPCAP_COUNTER_GO_ATTR_SYSCALL,     /* a syscall made by the goroutine inside the call, */
 	TLSPCAP_COUNTER_GO_ATTR_CACHED,      /* the *tls.Conn's socket from an earlier call */

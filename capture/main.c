@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,7 +60,11 @@ struct capture {
 	struct connection_table *connections;
 	struct redactor *redactor;
 	struct probes *probes;
-	struct ring_buffer *ring;
+	struct ring_buffer *ring;    /* data records */
+	struct ring_buffer *control; /* connection and process events */
+	/* CLOSE and EXIT records waiting for the next pass over the data ring */
+	struct deferred_end *ends;
+	size_t nends, ends_cap;
 	struct library_tracker *libraries;
 	pid_t child;
 	int child_release_fd;
@@ -280,6 +285,74 @@ static int rotate_between_records(void *ctx)
 	return capture__maybe_rotate(ctx);
 }
 
+struct deferred_end {
+	size_t size;
+	struct tlspcap_close_record rec; /* the largest end record */
+};
+
+static int handle_record(void *ctx, void *data, size_t size);
+
+/*
+ * A CLOSE or EXIT record from the control ring waits for the next pass over
+ * the data ring: data records its thread wrote before it may have been
+ * committed after this pass read the data ring.  Applied now, the close
+ * would count them as lost and they would come back as a new connection.
+ */
+static int handle_control_record(void *ctx, void *data, size_t size)
+{
+	const struct tlspcap_record *hdr = data;
+	struct capture *cap = ctx;
+	struct deferred_end *grown;
+
+	if (size < sizeof(*hdr) || size > sizeof(grown->rec) ||
+	    (hdr->type != TLSPCAP_RECORD_CLOSE && hdr->type != TLSPCAP_RECORD_EXIT))
+		return handle_record(ctx, data, size);
+	if (cap->nends == cap->ends_cap) {
+		size_t n = cap->ends_cap ? cap->ends_cap * 2 : 256;
+
+		grown = realloc(cap->ends, n * sizeof(*grown));
+		if (!grown)
+			return cap->write_error = -ENOMEM;
+		cap->ends = grown;
+		cap->ends_cap = n;
+	}
+	cap->ends[cap->nends].size = size;
+	memcpy(&cap->ends[cap->nends].rec, data, size);
+	cap->nends++;
+	return 0;
+}
+
+/* Applies the first @n deferred ends. */
+static int capture__apply_ends(struct capture *cap, size_t n)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = handle_record(cap, &cap->ends[i].rec, cap->ends[i].size);
+	memmove(cap->ends, cap->ends + i, (cap->nends - i) * sizeof(*cap->ends));
+	cap->nends -= i;
+	return err;
+}
+
+/* Data ring, the ends seen before it, control ring; @final: every end too. */
+static int capture__drain(struct capture *cap, bool final)
+{
+	size_t ready = cap->nends;
+	int err = ring_buffer__consume(cap->ring);
+
+	if (err >= 0 && !cap->write_error)
+		err = capture__apply_ends(cap, ready);
+	if (err >= 0 && !cap->write_error)
+		err = ring_buffer__consume(cap->control);
+	if (err >= 0 && !cap->write_error && final) {
+		err = ring_buffer__consume(cap->ring);
+		if (err >= 0 && !cap->write_error)
+			err = capture__apply_ends(cap, cap->nends);
+	}
+	return err < 0 ? err : cap->write_error;
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct capture *cap = ctx;
@@ -303,7 +376,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	      capture__maybe_rotate(cap);
 	if (err) {
 		cap->write_error = err;
-		return err; /* stops ring_buffer__poll */
+		return err; /* stops ring_buffer__consume */
 	}
 	return 0;
 }
@@ -345,11 +418,13 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 		st->connections, st->merged, st->unattributed, st->joined, st->data_records,
 		st->captured_bytes, sc->payload_bytes, sc->lost_bytes);
 	fprintf(stderr,
-		"tlspcap: lost: %" PRIu64 " records (%" PRIu64 " bytes) dropped by a full ring buffer, "
-		"%" PRIu64 " unreadable buffers, %" PRIu64 " malformed records, %" PRIu64
+		"tlspcap: lost: %" PRIu64 " records (%" PRIu64 " bytes, each traced end's copy counted) "
+		"dropped by a full ring buffer, %" PRIu64 " connection events dropped, %" PRIu64
+		" unreadable buffers, %" PRIu64 " malformed records, %" PRIu64
 		" TLS calls not recorded (%" PRIu64 " bytes); %" PRIu64 " bytes cut by -s\n",
 		counters[TLSPCAP_COUNTER_RECORDS_DROPPED], counters[TLSPCAP_COUNTER_BYTES_DROPPED],
-		counters[TLSPCAP_COUNTER_READ_FAULTS], st->bad_records,
+		counters[TLSPCAP_COUNTER_CONTROL_DROPPED], counters[TLSPCAP_COUNTER_READ_FAULTS],
+		st->bad_records,
 		counters[TLSPCAP_COUNTER_CALLS_UNRECORDED], counters[TLSPCAP_COUNTER_BYTES_UNRECORDED],
 		sc->truncated_bytes);
 	fprintf(stderr,
@@ -436,14 +511,18 @@ static int capture__run(struct capture *cap)
 	while (!capture__should_stop(cap)) {
 		int timeout = library_tracker__ms_until_due(cap->libraries, clock__monotonic_ns());
 		uint64_t now;
+		struct pollfd rings[2] = {
+			{ .fd = ring_buffer__epoll_fd(cap->ring), .events = POLLIN },
+			{ .fd = ring_buffer__epoll_fd(cap->control), .events = POLLIN },
+		};
 
 		if (timeout < 0 || timeout > POLL_INTERVAL_MS)
 			timeout = POLL_INTERVAL_MS;
-		err = ring_buffer__poll(cap->ring, timeout);
 		/* The probes wake us only for a backlog (bpf/tlspcap.bpf.c, ring_output):
-		 * what a timed-out poll left in the ring is ours to collect. */
-		if (err >= 0 && !cap->write_error)
-			err = ring_buffer__consume(cap->ring);
+		 * what a timed-out poll left in the rings is ours to collect. */
+		if (poll(rings, 2, timeout) < 0 && errno != EINTR)
+			return -errno;
+		err = capture__drain(cap, false);
 		if (err < 0 && err != -EINTR && !cap->write_error)
 			return err;
 		now = clock__monotonic_ns();
@@ -475,7 +554,7 @@ static int capture__finish(struct capture *cap, uint64_t counters[TLSPCAP_COUNTE
 	int err = 0, ret;
 
 	if (!cap->write_error)
-		ring_buffer__consume(cap->ring);
+		capture__drain(cap, true);
 	if (probes__read_counters(cap->probes, counters))
 		memset(counters, 0, sizeof(uint64_t) * TLSPCAP_COUNTER_COUNT);
 	if (!cap->write_error)
@@ -571,6 +650,10 @@ static int capture__setup(struct capture *cap)
 	cap->ring = ring_buffer__new(probes__events_fd(cap->probes), handle_record, cap, NULL);
 	if (!cap->ring)
 		return -errno;
+	cap->control = ring_buffer__new(probes__control_fd(cap->probes), handle_control_record, cap,
+					NULL);
+	if (!cap->control)
+		return -errno;
 	cap->start_ns = clock__realtime_ns();
 	fprintf(stderr, "tlspcap: capturing on %u librar%s in %u processes, writing to %s\n",
 		attached, attached == 1 ? "y" : "ies", library_tracker__processes(cap->libraries),
@@ -581,6 +664,8 @@ static int capture__setup(struct capture *cap)
 static void capture__cleanup(struct capture *cap)
 {
 	ring_buffer__free(cap->ring);
+	ring_buffer__free(cap->control);
+	free(cap->ends);
 	connection_table__free(cap->connections);
 	redactor__free(cap->redactor);
 	tcp_stream_table__free(cap->streams);

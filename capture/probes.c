@@ -153,6 +153,9 @@ struct probes *probes__open(const struct probes_config *cfg)
 	p->skel->rodata->self_tgid = cfg->self;
 	p->skel->rodata->snaplen = cfg->snaplen;
 	p->skel->rodata->filter_pids = cfg->filter_pids;
+	/* A small ring (-B) must wake the reader well before it is full. */
+	if (cfg->ring_bytes / 4 < p->skel->rodata->wakeup_bytes)
+		p->skel->rodata->wakeup_bytes = cfg->ring_bytes / 4;
 	if (cfg->comm) {
 		p->skel->rodata->filter_comm = true;
 		strncpy((char *)p->skel->rodata->comm_filter, cfg->comm,
@@ -344,6 +347,11 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 int probes__events_fd(const struct probes *p)
 {
 	return bpf_map__fd(p->skel->maps.events);
+}
+
+int probes__control_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.control);
 }
 
 int probes__read_counters(const struct probes *p, uint64_t counters[TLSPCAP_COUNTER_COUNT])

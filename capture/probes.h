@@ -31,6 +31,8 @@ int probes__trace_pid(struct probes *p, pid_t pid);
  * library field.  Returns the number of functions attached (> 0) or -errno. */
 int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index);
 int probes__events_fd(const struct probes *p);
+/* The ring of connection and process events (struct tlspcap_record headers). */
+int probes__control_fd(const struct probes *p);
 /* Sums the per-CPU counters. */
 int probes__read_counters(const struct probes *p, uint64_t counters[TLSPCAP_COUNTER_COUNT]);
 
