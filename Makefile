@@ -18,10 +18,18 @@ CFLAGS := -g -O1 $(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link
 endif
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE
 INCLUDES := -I$(OUTPUT) -Ibpf -Ipcapng -Icapture
-LDLIBS := -lbpf -lelf -lz -lzstd -lcapstone -lpthread
+LDLIBS := -lbpf -lelf -lz -lzstd -lcapstone -lpcap -lcap-ng -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the binary, the man page, and the
+# link that makes Wireshark's extcap folder (not under PREFIX: Wireshark looks there) show
+# the interface "tlspcap".
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+EXTCAPDIR ?= /usr/lib/$(shell $(CC) -print-multiarch)/wireshark/extcap
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -38,7 +46,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean check test unit e2e setup demo bench soak vmlinux
+.PHONY: all clean check test unit e2e setup demo bench soak vmlinux install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -72,7 +80,7 @@ $(OUTPUT)/capture/%.o: capture/%.c $(wildcard capture/*.h bpf/*.h pcapng/*.h) $(
 
 $(OUTPUT)/tests/%: tests/%.c $(CAPTURE_OBJS) $(PCAPNG_OBJS) $(wildcard tests/*.h) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(CAPTURE_OBJS) $(PCAPNG_OBJS) $(LDLIBS) -lcmocka -lpcap -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(CAPTURE_OBJS) $(PCAPNG_OBJS) $(LDLIBS) -lcmocka -o $@
 
 # Regenerate the pinned vmlinux.h from the running kernel.
 vmlinux:
@@ -106,6 +114,15 @@ bench: tlspcap
 SOAK_SECONDS ?= 300
 soak: tlspcap
 	SOAK_SECONDS=$(SOAK_SECONDS) bash tests/e2e/test_soak.sh
+
+install: tlspcap
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXTCAPDIR)
+	install -m 0755 tlspcap $(DESTDIR)$(SBINDIR)/tlspcap
+	install -m 0644 capture/tlspcap.8 $(DESTDIR)$(MANDIR)/man8/tlspcap.8
+	ln -sfn $(SBINDIR)/tlspcap $(DESTDIR)$(EXTCAPDIR)/tlspcap
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tlspcap $(DESTDIR)$(MANDIR)/man8/tlspcap.8 $(DESTDIR)$(EXTCAPDIR)/tlspcap
 
 clean:
 	rm -rf .output .output-sanitize tlspcap

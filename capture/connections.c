@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "filter.h"
 #include "netinfo.h"
 #include "process.h"
 #include "redact.h"
@@ -36,7 +37,7 @@ struct queued_record {
 
 /* One synthetic stream, shared by the views of its connection. */
 struct shared_stream {
-	struct tcp_stream *tcp;
+	struct tcp_stream *tcp;     /* NULL: the filter rejected the connection */
 	struct redact_stream *redact; /* NULL without --redact */
 	unsigned int views;
 	uint64_t end_offset[2]; /* by tcp_stream_dir, as far as any view saw */
@@ -310,6 +311,10 @@ static int connection__write_data(struct connection_table *t, struct connection 
 {
 	uint64_t ts = clock_offset__to_realtime(t->cfg.clock, rec->hdr.timestamp_ns);
 
+	if (!c->stream->tcp) {
+		t->stats.filtered_bytes += rec->data_len;
+		return 0;
+	}
 	return redact_stream__write(c->stream->redact, c->stream->tcp, record_dir(c, rec->direction),
 				    rec->offset, rec->data, rec->data_len, rec->len, ts);
 }
@@ -395,6 +400,15 @@ static void connection_table__describe_views(struct connection_table *t, const s
 	}
 }
 
+/* The filter judges the real endpoints; placeholders are not a connection's real ones. */
+static bool connection_table__accepts(const struct connection_table *t, const struct connection *client,
+				      const struct tcp_stream_info *info)
+{
+	if (!t->cfg.filter)
+		return true;
+	return client->has_socket && capture_filter__match(t->cfg.filter, &info->client, &info->server);
+}
+
 static int connection_table__open(struct connection_table *t, struct connection *c)
 {
 	struct connection *client = c, *server = c->peer;
@@ -419,30 +433,36 @@ static int connection_table__open(struct connection_table *t, struct connection 
 	stream = calloc(1, sizeof(*stream));
 	if (!stream)
 		return -ENOMEM;
-	if (t->cfg.redactor && !(stream->redact = redact_stream__new(t->cfg.redactor, client->joined))) {
-		free(stream);
-		return -ENOMEM;
+	if (connection_table__accepts(t, client, &info)) {
+		if (t->cfg.redactor &&
+		    !(stream->redact = redact_stream__new(t->cfg.redactor, client->joined))) {
+			free(stream);
+			return -ENOMEM;
+		}
+		stream->tcp = tcp_stream__open(t->cfg.streams, &info,
+					       clock_offset__to_realtime(t->cfg.clock, first_ns));
+		if (!stream->tcp) {
+			err = -errno;
+			redact_stream__free(stream->redact);
+			free(stream);
+			return err;
+		}
+		t->stats.connections++;
+		t->stats.open_now++;
+		t->stats.unattributed += !client->has_socket;
+		t->stats.joined += client->joined;
+		t->stats.merged += server != NULL;
+	} else {
+		t->stats.filtered++;
 	}
-	stream->tcp = tcp_stream__open(t->cfg.streams, &info,
-				       clock_offset__to_realtime(t->cfg.clock, first_ns));
-	if (!stream->tcp) {
-		err = -errno;
-		redact_stream__free(stream->redact);
-		free(stream);
-		return err;
-	}
-	t->stats.connections++;
-	t->stats.open_now++;
-	t->stats.unattributed += !client->has_socket;
-	t->stats.joined += client->joined;
 	stream->views = server ? 2 : 1;
 	client->stream = stream;
 	client->state = CONNECTION_OPEN;
 	if (server) {
-		t->stats.merged++;
 		server->stream = stream;
 		server->state = CONNECTION_OPEN;
 	}
+	/* A rejected stream swallows the queued records (counted as filtered). */
 	return connection__flush_queues(t, client, server);
 }
 
@@ -495,6 +515,12 @@ static int connection_table__end_view(struct connection_table *t, struct connect
 	connection_table__unlink(t, c);
 	connection__free_queue(c);
 	if (--s->views > 0) {
+		free(c);
+		return 0;
+	}
+	if (!s->tcp) { /* rejected by the filter: nothing was written */
+		free(s->late_comments);
+		free(s);
 		free(c);
 		return 0;
 	}
@@ -634,6 +660,8 @@ static int connection_table__handle_socket(struct connection_table *t,
 			c->stream = peer->stream;
 			c->stream->views++;
 			c->state = CONNECTION_OPEN;
+			if (!c->stream->tcp) /* same tuple, same verdict */
+				return connection__flush_queues(t, c, NULL);
 			t->stats.merged++;
 			err = shared_stream__add_late_view(c->stream, t, c);
 			return err ? err : connection__flush_queues(t, c, NULL);
@@ -785,7 +813,7 @@ int connection_table__continue_all(struct connection_table *t)
 
 	for (c = t->all; c; c = c->all_next) {
 		/* a stream shared by two views is announced once, from its client view */
-		if (c->state != CONNECTION_OPEN ||
+		if (c->state != CONNECTION_OPEN || !c->stream->tcp || /* rejected: not in any file */
 		    (c->peer && c->peer->stream == c->stream && c->role != TCP_STREAM_SIDE_CLIENT))
 			continue;
 		client = c;

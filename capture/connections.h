@@ -20,6 +20,7 @@ struct process_cache;
 struct netinfo;
 struct clock_offset;
 struct redactor;
+struct capture_filter;
 
 struct connection_table_config {
 	struct tcp_stream_table *streams;
@@ -36,6 +37,9 @@ struct connection_table_config {
 	uint64_t peer_wait_ns;     /* how long a local connection waits for its peer view */
 	size_t pending_limit;      /* bytes held per waiting connection before it opens anyway */
 	struct redactor *redactor; /* --redact, or NULL */
+	/* Connections it rejects are not written (NULL: all are); one without a
+	 * known socket has no real addresses to judge and is rejected too. */
+	const struct capture_filter *filter;
 };
 
 struct connection_stats {
@@ -46,6 +50,8 @@ struct connection_stats {
 	uint64_t data_records;
 	uint64_t captured_bytes;   /* plaintext bytes delivered by the probes */
 	uint64_t bad_records;      /* malformed records (size or type) */
+	uint64_t filtered;         /* connections the filter rejected: not written */
+	uint64_t filtered_bytes;   /* plaintext bytes of theirs, captured and not written */
 	uint64_t open_now;
 };
 

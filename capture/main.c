@@ -25,10 +25,13 @@
 
 #include "clock.h"
 #include "connections.h"
+#include "extcap.h"
+#include "filter.h"
 #include "library_tracker.h"
 #include "netinfo.h"
 #include "options.h"
 #include "pcapng.h"
+#include "privileges.h"
 #include "probes.h"
 #include "process.h"
 #include "sink.h"
@@ -36,6 +39,7 @@
 #include "tcp_stream.h"
 
 #define EXIT_USAGE 2
+#define PCAP_ERRBUF_SIZE_MSG 512
 #define POLL_INTERVAL_MS 50
 #define CAPTURE_NICE -10
 #define TRIM_AFTER_CLOSES 1000
@@ -49,6 +53,7 @@ static volatile sig_atomic_t summary_requested;
 
 struct capture {
 	struct options opts;
+	struct capture_filter *filter;
 	struct sink *sink;
 	bool to_stdout;
 	struct pcapng_writer *writer;
@@ -110,6 +115,21 @@ static const char *output_error(int err)
 		return "a symbolic link in a sticky world-writable directory, owned by another user: "
 		       "not followed (as O_NOFOLLOW would refuse it)";
 	return strerror(-err);
+}
+
+/* A bad expression is bad input: libpcap's message, and no file is created. */
+static int capture__compile_filter(struct capture *cap)
+{
+	char msg[PCAP_ERRBUF_SIZE_MSG];
+
+	if (!*cap->opts.filter)
+		return 0;
+	cap->filter = capture_filter__new(cap->opts.filter, msg, sizeof(msg));
+	if (!cap->filter) {
+		fprintf(stderr, "tlspcap: filter '%s': %s\n", cap->opts.filter, msg);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Opens the output before anything slow, so a bad path fails at once. */
@@ -417,6 +437,11 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 		" bytes captured, %" PRIu64 " bytes in streams, %" PRIu64 " bytes lost\n",
 		st->connections, st->merged, st->unattributed, st->joined, st->data_records,
 		st->captured_bytes, sc->payload_bytes, sc->lost_bytes);
+	if (cap->filter)
+		fprintf(stderr,
+			"tlspcap: filter '%s': %" PRIu64 " connections rejected (%" PRIu64
+			" bytes captured and not written)\n",
+			cap->opts.filter, st->filtered, st->filtered_bytes);
 	fprintf(stderr,
 		"tlspcap: lost: %" PRIu64 " records (%" PRIu64 " bytes, each traced end's copy counted) "
 		"dropped by a full ring buffer, %" PRIu64 " connection events dropped, %" PRIu64
@@ -597,6 +622,7 @@ static int capture__setup(struct capture *cap)
 		.between_records = rotate_between_records,
 		.peer_wait_ns = PEER_WAIT_NS,
 		.pending_limit = PENDING_LIMIT,
+		.filter = cap->filter,
 	};
 	unsigned int attached;
 	size_t i;
@@ -655,9 +681,11 @@ static int capture__setup(struct capture *cap)
 	if (!cap->control)
 		return -errno;
 	cap->start_ns = clock__realtime_ns();
-	fprintf(stderr, "tlspcap: capturing on %u librar%s in %u processes, writing to %s\n",
-		attached, attached == 1 ? "y" : "ies", library_tracker__processes(cap->libraries),
-		sink__name(cap->sink));
+	/* Wireshark shows any extcap stderr as an error: only errors go there. */
+	if (cap->opts.extcap != OPTIONS_EXTCAP_CAPTURE)
+		fprintf(stderr, "tlspcap: capturing on %u librar%s in %u processes, writing to %s\n",
+			attached, attached == 1 ? "y" : "ies",
+			library_tracker__processes(cap->libraries), sink__name(cap->sink));
 	return 0;
 }
 
@@ -675,6 +703,7 @@ static void capture__cleanup(struct capture *cap)
 	library_tracker__free(cap->libraries);
 	process_cache__free(cap->processes);
 	netinfo__free(cap->netinfo);
+	capture_filter__free(cap->filter);
 	if (cap->child_release_fd > 0)
 		close(cap->child_release_fd);
 }
@@ -693,6 +722,18 @@ static int list_libraries(const struct options *opts)
 		err = library_tracker__print(cap.libraries, stdout);
 	library_tracker__free(cap.libraries);
 	return cap.usage_error ? EXIT_USAGE : err ? 1 : 0;
+}
+
+/* -Z: the probes are loaded and the first file is open; it becomes USER's, as later ones are. */
+static int capture__drop_privileges(struct capture *cap)
+{
+	int err = sink__chown(cap->sink, cap->opts.uid, cap->opts.gid);
+
+	if (!err)
+		err = privileges__drop(cap->opts.uid, cap->opts.gid);
+	if (err)
+		fprintf(stderr, "tlspcap: -Z %s: %s\n", cap->opts.user, strerror(-err));
+	return err;
 }
 
 /* The exit status of `tlspcap -- COMMAND` is the command's. */
@@ -719,8 +760,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (cap.opts.list)
 		return list_libraries(&cap.opts);
-	if (capture__open_output(&cap))
+	if (cap.opts.extcap && cap.opts.extcap != OPTIONS_EXTCAP_CAPTURE)
+		return extcap__answer(&cap.opts, stdout);
+	if (capture__compile_filter(&cap) || capture__open_output(&cap)) {
+		capture_filter__free(cap.filter);
 		return EXIT_USAGE;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_summary_signal;
@@ -736,6 +781,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	/* The traced programs can saturate every core; a starved reader loses data. */
 	setpriority(PRIO_PROCESS, 0, CAPTURE_NICE);
+	if (cap.opts.user && (err = capture__drop_privileges(&cap)))
+		goto cleanup;
 	if (cap.child > 0) {
 		if (write(cap.child_release_fd, "g", 1) != 1) {
 			err = -errno;
@@ -747,7 +794,10 @@ int main(int argc, char **argv)
 	err = capture__run(&cap);
 	if (!err)
 		err = capture__finish(&cap, counters);
-	capture__print_summary(&cap, counters);
+	if (cap.opts.extcap == OPTIONS_EXTCAP_CAPTURE && err == -EPIPE)
+		err = 0; /* Wireshark closed the FIFO: that is how its captures end */
+	if (cap.opts.extcap != OPTIONS_EXTCAP_CAPTURE)
+		capture__print_summary(&cap, counters);
 	if (err)
 		fprintf(stderr, "tlspcap: writing %s: %s\n", sink__name(cap.sink), output_error(err));
 	status = err ? 1 : 0;

@@ -11,6 +11,17 @@
 #define OPTIONS_MAX_LIBS 16
 #define OPTIONS_MAX_REDACT 32
 #define OPTIONS_REDACT_NAME_MAX 31
+#define OPTIONS_MAX_FILTER 4096
+
+/* What Wireshark asks of tlspcap as an extcap program (capture/extcap.h). */
+enum options_extcap {
+	OPTIONS_EXTCAP_NONE = 0,
+	OPTIONS_EXTCAP_INTERFACES,   /* --extcap-interfaces */
+	OPTIONS_EXTCAP_DLTS,         /* --extcap-interface tlspcap --extcap-dlts */
+	OPTIONS_EXTCAP_CONFIG,       /* --extcap-interface tlspcap --extcap-config */
+	OPTIONS_EXTCAP_CHECK_FILTER, /* --extcap-interface tlspcap --extcap-capture-filter F */
+	OPTIONS_EXTCAP_CAPTURE,      /* --extcap-interface tlspcap --capture --fifo PATH */
+};
 
 struct options {
 	const char *output;            /* -w FILE, "-" for stdout */
@@ -31,10 +42,15 @@ struct options {
 	size_t nr_redact_headers;
 	const char *redact_fields[OPTIONS_MAX_REDACT];  /* --redact-field NAME */
 	size_t nr_redact_fields;
+	const char *user;              /* -Z USER: run as USER once capturing */
+	uid_t uid;                     /* ...its ids, looked up while parsing */
+	gid_t gid;
 	int list;                      /* --list: print what would be probed, exit */
 	int quiet;                     /* -q: no live status line */
 	int verbose;                   /* -v */
 	char **command;                /* after --: run it, trace it and its children */
+	char filter[OPTIONS_MAX_FILTER]; /* EXPRESSION (words joined by spaces), "" = none */
+	enum options_extcap extcap;    /* Wireshark's call, if it is one */
 };
 
 enum options_result {

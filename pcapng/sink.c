@@ -299,6 +299,13 @@ static int sink__close_file(struct sink *s)
 	return err;
 }
 
+int sink__chown(struct sink *s, uid_t uid, gid_t gid)
+{
+	if (s->fd < 0 || s->fd == STDOUT_FILENO)
+		return 0;
+	return fchown(s->fd, uid, gid) ? -errno : 0;
+}
+
 struct sink *sink__open(const struct sink_opts *opts, uint64_t now_ns)
 {
 	cookie_io_functions_t io = { .write = sink__stream_write };

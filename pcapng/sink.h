@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct sink_opts {
 	const char *path;          /* FILE, or "-" for standard output */
@@ -61,6 +62,8 @@ bool sink__rotation_due(const struct sink *s, uint64_t now_ns);
 /* Finishes the current file and opens the next (removing the oldest beyond -W). */
 int sink__rotate(struct sink *s, uint64_t now_ns);
 
+/* Gives the file being written to @uid/@gid (tlspcap -Z opens it as root); 0 for stdout. */
+int sink__chown(struct sink *s, uid_t uid, gid_t gid);
 /* The file being written ("standard output" for -w -). */
 const char *sink__name(const struct sink *s);
 uint64_t sink__files(const struct sink *s);          /* files opened so far */

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	clang llvm bpftool libbpf-dev libelf-dev libpcap-dev libzstd-dev zlib1g-dev
+	clang llvm bpftool libbpf-dev libelf-dev libpcap-dev libcap-ng-dev libzstd-dev zlib1g-dev
 	libcmocka-dev libssl-dev libcapstone-dev make gcc pkg-config
 	# ASan, UBSan and libFuzzer runtimes for clang (make sanitize, make fuzz)
 	libclang-rt-14-dev

@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "connections.h"
+#include "filter.h"
 #include "netinfo.h"
 #include "pcapng.h"
 #include "process.h"
@@ -52,6 +53,8 @@ struct ctx {
 	struct netinfo *netinfo;
 	struct clock_offset clock;
 	struct connection_table *ct;
+	struct connection_table_config cfg;
+	struct capture_filter *filter;
 	struct connection_stats stats;       /* copied at finish */
 	struct tcp_stream_counters counters; /* copied at finish */
 	uint64_t t0;                         /* monotonic base of the record timestamps */
@@ -126,6 +129,7 @@ static int setup(void **state)
 	cfg.processes = c->processes;
 	cfg.netinfo = c->netinfo;
 	cfg.clock = &c->clock;
+	c->cfg = cfg;
 	c->ct = connection_table__new(&cfg);
 	if (!c->ct)
 		return -1;
@@ -171,6 +175,7 @@ static int teardown(void **state)
 		fclose(c->f);
 	process_cache__free(c->processes);
 	netinfo__free(c->netinfo);
+	capture_filter__free(c->filter);
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);
 	if (c->idle_fd >= 0)
@@ -713,6 +718,148 @@ static void test_http2_port(void **state)
 	assert_true(tshark_count(c->path, "http2.type == 4") >= 2);
 	tshark_assert_clean(c->path);
 	tshark_assert_follow(c->path, 0, client, sizeof(client) - 1, server, sizeof(server) - 1);
+}
+
+/* A fresh (empty) table that writes only the connections @expression accepts. */
+static void use_filter(struct ctx *c, const char *expression)
+{
+	char msg[256];
+
+	c->filter = capture_filter__new(expression, msg, sizeof(msg));
+	if (!c->filter)
+		fail_msg("filter '%s': %s", expression, msg);
+	connection_table__free(c->ct);
+	c->cfg.filter = c->filter;
+	c->ct = connection_table__new(&c->cfg);
+	assert_non_null(c->ct);
+}
+
+/* One whole HTTP exchange from a client of this process to @raddr:@rport. */
+static void client_exchange(struct ctx *c, uint64_t conn_id, int fd, const char *raddr,
+			    uint16_t rport, uint64_t ts)
+{
+	pid_t pid = getpid();
+	struct sock_desc d = {
+		.conn_id = conn_id, .tgid = pid, .fd = fd, .family = AF_INET,
+		.laddr = "198.51.100.7", .lport = c->idle_port, .raddr = raddr, .rport = rport,
+	};
+
+	socket_rec(c, &d, ts);
+	data_rec(c, conn_id, pid, fd, TLSPCAP_DIR_SEND, 0, http_request, REQ_LEN, ts + 1);
+	data_rec(c, conn_id, pid, fd, TLSPCAP_DIR_RECV, 0, http_response, RESP_LEN, ts + 2);
+	close_rec(c, conn_id, pid, fd, REQ_LEN, RESP_LEN, ts + 3);
+}
+
+/*
+ * The filter judges real ports: "port 443" keeps the stream to 443 (written on
+ * port 80) and rejects the one to 8443 and the one whose socket is unknown;
+ * the rejected bytes are counted, not written.
+ */
+static void test_filter_real_ports(void **state)
+{
+	struct ctx *c = *state;
+	pid_t pid = getpid();
+	uint64_t t = c->t0;
+	char *out;
+
+	use_filter(c, "port 443");
+	client_exchange(c, 9001, 7, "192.0.2.10", 443, t);
+	client_exchange(c, 9002, 8, "192.0.2.10", 8443, t + 10);
+	data_rec(c, 9003, pid, -1, TLSPCAP_DIR_SEND, 0, http_request, REQ_LEN, t + 20);
+	assert_int_equal(connection_table__tick(c->ct, t + 20 + PEER_WAIT_NS + 1), 0);
+	finish(c);
+
+	assert_int_equal(c->stats.connections, 1);
+	assert_int_equal(c->stats.filtered, 2);
+	assert_int_equal(c->stats.filtered_bytes, REQ_LEN + RESP_LEN + REQ_LEN);
+	assert_int_equal(c->stats.captured_bytes, 3 * REQ_LEN + 2 * RESP_LEN);
+	assert_int_equal(c->stats.open_now, 0);
+	assert_int_equal(c->counters.payload_bytes, REQ_LEN + RESP_LEN);
+	assert_int_equal(stream_count(c), 1);
+	out = fields(c, SYN_FILTER, "-e tcp.dstport");
+	assert_string_equal(out, "80\n");
+	free(out);
+	out = comments_json(c, SYN_FILTER);
+	assert_contains(out, "Remote: 192.0.2.10:443\\n");
+	free(out);
+	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, http_request, REQ_LEN, http_response, RESP_LEN);
+}
+
+/* The synthetic port is not what the filter sees: "port 80" matches neither stream. */
+static void test_filter_not_synthetic_port(void **state)
+{
+	struct ctx *c = *state;
+
+	use_filter(c, "tcp port 80 or host 192.0.2.99");
+	client_exchange(c, 9101, 7, "192.0.2.10", 443, c->t0);
+	finish(c);
+	assert_int_equal(c->stats.connections, 0);
+	assert_int_equal(c->stats.filtered, 1);
+	assert_int_equal(c->counters.packets, 0);
+}
+
+/* The client (fd 7, @conn_id) and server (fd 9, @conn_id + 1) views of one loopback connection. */
+static void local_views(const struct ctx *c, uint64_t conn_id, struct sock_desc *client,
+			struct sock_desc *server)
+{
+	*client = (struct sock_desc){
+		.conn_id = conn_id, .tgid = getpid(), .fd = 7, .family = AF_INET,
+		.laddr = "127.0.0.1", .lport = c->idle_port, .raddr = "127.0.0.1", .rport = c->listen_port,
+	};
+	*server = *client;
+	server->conn_id = conn_id + 1;
+	server->fd = 9;
+	server->lport = c->listen_port;
+	server->rport = c->idle_port;
+}
+
+/* Both views of a local connection: one verdict for the shared stream, the late view too. */
+static void test_filter_both_views(void **state)
+{
+	struct ctx *c = *state;
+	pid_t pid = getpid();
+	struct sock_desc client, server;
+	char expr[64];
+
+	local_views(c, 9201, &client, &server);
+	snprintf(expr, sizeof(expr), "not dst port %u", c->idle_port);
+	use_filter(c, expr); /* the SYN goes to the listener: it passes */
+	socket_rec(c, &client, c->t0);
+	data_rec(c, client.conn_id, pid, 7, TLSPCAP_DIR_SEND, 0, http_request, REQ_LEN, c->t0 + 1);
+	socket_rec(c, &server, c->t0 + 2);
+	data_rec(c, server.conn_id, pid, 9, TLSPCAP_DIR_RECV, 0, http_request, REQ_LEN, c->t0 + 3);
+	close_rec(c, client.conn_id, pid, 7, REQ_LEN, 0, c->t0 + 4);
+	close_rec(c, server.conn_id, pid, 9, 0, REQ_LEN, c->t0 + 5);
+	finish(c);
+	assert_int_equal(c->stats.connections, 1);
+	assert_int_equal(c->stats.merged, 1);
+	assert_int_equal(c->stats.filtered, 0);
+	assert_int_equal(c->counters.payload_bytes, REQ_LEN);
+}
+
+/* Rejected at the deadline, then the other view comes: it joins the rejected stream. */
+static void test_filter_rejects_late_view(void **state)
+{
+	struct ctx *c = *state;
+	pid_t pid = getpid();
+	struct sock_desc client, server;
+
+	local_views(c, 9301, &client, &server);
+	use_filter(c, "ip6");
+	socket_rec(c, &client, c->t0);
+	data_rec(c, client.conn_id, pid, 7, TLSPCAP_DIR_SEND, 0, http_request, REQ_LEN, c->t0 + 1);
+	assert_int_equal(connection_table__tick(c->ct, c->t0 + PEER_WAIT_NS + 1), 0);
+	assert_int_equal(connection_table__stats(c->ct)->filtered, 1);
+	socket_rec(c, &server, c->t0 + PEER_WAIT_NS + 2);
+	data_rec(c, server.conn_id, pid, 9, TLSPCAP_DIR_RECV, 0, http_request, REQ_LEN,
+		 c->t0 + PEER_WAIT_NS + 3);
+	finish(c);
+	assert_int_equal(c->stats.connections, 0);
+	assert_int_equal(c->stats.merged, 0);
+	assert_int_equal(c->stats.filtered, 1);
+	assert_int_equal(c->stats.filtered_bytes, 2 * REQ_LEN);
+	assert_int_equal(c->counters.packets, 0);
 }
 
 /* An exit record ends every stream of that process; a close of an unknown id is ignored. */
@@ -1778,6 +1925,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ended_view_exit_then_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_closes_after_ended_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_exits_after_ended_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_real_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_not_synthetic_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_both_views, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_rejects_late_view, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

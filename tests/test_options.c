@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -401,7 +402,7 @@ static void test_unknown_option(void **state)
 /* An option whose argument is missing is named as such, not as unknown. */
 static void test_missing_argument(void **state)
 {
-	static const char *const options[] = { "-w", "-p", "-s", "-c", "-B", "--write", "--comm", "--count" };
+	static const char *const options[] = { "-w", "-p", "-s", "-c", "-B", "-Z", "--write", "--comm", "--count" };
 	size_t i;
 
 	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
@@ -439,16 +440,141 @@ static void test_command(void **state)
 	assert_string_equal(p->opts.command[1], "-w");
 	parsed_free(p);
 
-	/* An operand without "--" */
+	/* Operands before "--" are the filter expression (main compiles it). */
 	p = PARSE("-w", "f", "curl", "https://x/");
-	assert_refused(p, "'curl'");
-	assert_contains(p->err, "--");
+	assert_ok(p);
+	assert_string_equal(p->opts.filter, "curl https://x/");
+	assert_null(p->opts.command);
 	parsed_free(p);
 
-	REFUSED("'curl'", "curl", "-w", "f");
+	REFUSED("option '-w' after the filter expression", "curl", "-w", "f");
 
 	/* -w still required with a command */
 	REFUSED("-w", "--", "true");
+}
+
+/* tcpdump's EXPRESSION: one quoted argument or several words, before "-- COMMAND". */
+static void test_filter_expression(void **state)
+{
+	char *longer = malloc(OPTIONS_MAX_FILTER + 1);
+	struct parsed *p;
+
+	p = PARSE("-w", "f", "host 127.0.0.1 and tcp port 5432");
+	assert_ok(p);
+	assert_string_equal(p->opts.filter, "host 127.0.0.1 and tcp port 5432");
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "-v", "not", "port", "8443", "--", "curl", "-k", "https://x/");
+	assert_ok(p);
+	assert_string_equal(p->opts.filter, "not port 8443");
+	assert_string_equal(p->opts.command[0], "curl");
+	assert_string_equal(p->opts.command[1], "-k");
+	assert_int_equal(p->opts.verbose, 1);
+	parsed_free(p);
+
+	/* a trailing "--" with no command, and an expression's own minus sign */
+	p = PARSE("-w", "f", "ip6", "and", "tcp[12:1]", "-", "1", ">", "0", "--");
+	assert_ok(p);
+	assert_string_equal(p->opts.filter, "ip6 and tcp[12:1] - 1 > 0");
+	assert_null(p->opts.command);
+	parsed_free(p);
+
+	p = PARSE("-w", "f");
+	assert_ok(p);
+	assert_string_equal(p->opts.filter, "");
+	parsed_free(p);
+
+	REFUSED("option '--comm' after the filter expression", "-w", "f", "port", "443", "--comm", "x");
+
+	assert_non_null(longer);
+	memset(longer, 'a', OPTIONS_MAX_FILTER);
+	longer[OPTIONS_MAX_FILTER] = '\0';
+	REFUSED("longer than", "-w", "f", longer);
+	longer[OPTIONS_MAX_FILTER - 1] = '\0';
+	p = PARSE("-w", "f", longer);
+	assert_ok(p);
+	assert_int_equal(strlen(p->opts.filter), OPTIONS_MAX_FILTER - 1);
+	parsed_free(p);
+	free(longer);
+}
+
+/* -Z USER: looked up at once, so an unknown user is a usage error before any file exists. */
+static void test_user(void **state)
+{
+	struct parsed *p = PARSE("-w", "f", "-Z", "nobody");
+	struct passwd *pw = getpwnam("nobody");
+
+	assert_non_null(pw);
+	assert_ok(p);
+	assert_string_equal(p->opts.user, "nobody");
+	assert_int_equal(p->opts.uid, pw->pw_uid);
+	assert_int_equal(p->opts.gid, pw->pw_gid);
+	parsed_free(p);
+
+	p = PARSE("-w", "f", "--relinquish-privileges=root");
+	assert_ok(p);
+	assert_int_equal(p->opts.uid, 0);
+	parsed_free(p);
+
+	p = PARSE("-w", "f");
+	assert_null(p->opts.user);
+	parsed_free(p);
+
+	REFUSED("-Z 'no-such-user-here': no such user", "-w", "f", "-Z", "no-such-user-here");
+	REFUSED("-Z '': no such user", "-w", "f", "-Z", "");
+}
+
+/* Wireshark's calls: each question, the capture into the FIFO, and their mistakes. */
+static void test_extcap(void **state)
+{
+	char pids[40];
+	struct parsed *p;
+
+	snprintf(pids, sizeof(pids), "%d,1", getpid());
+
+	p = PARSE("--extcap-interfaces", "--extcap-version=4.0");
+	assert_ok(p);
+	assert_int_equal(p->opts.extcap, OPTIONS_EXTCAP_INTERFACES);
+	assert_null(p->opts.output);
+	parsed_free(p);
+
+	p = PARSE("--extcap-dlts", "--extcap-interface", "tlspcap");
+	assert_ok(p);
+	assert_int_equal(p->opts.extcap, OPTIONS_EXTCAP_DLTS);
+	parsed_free(p);
+
+	p = PARSE("--extcap-config", "--extcap-interface", "tlspcap");
+	assert_ok(p);
+	assert_int_equal(p->opts.extcap, OPTIONS_EXTCAP_CONFIG);
+	parsed_free(p);
+
+	p = PARSE("--extcap-capture-filter", "port 443 and", "--extcap-interface", "tlspcap");
+	assert_ok(p);
+	assert_int_equal(p->opts.extcap, OPTIONS_EXTCAP_CHECK_FILTER);
+	assert_string_equal(p->opts.filter, "port 443 and");
+	parsed_free(p);
+
+	/* what tshark -i tlspcap -f 'ip6' -o extcap.tlspcap.pid:... passes */
+	p = PARSE("--capture", "--extcap-interface", "tlspcap", "--extcap-capture-filter", "ip6",
+		  "--fifo", "/tmp/wireshark_extcap_tlspcap1", "--pid", pids, "--snapshot-length", "0");
+	assert_ok(p);
+	assert_int_equal(p->opts.extcap, OPTIONS_EXTCAP_CAPTURE);
+	assert_string_equal(p->opts.output, "/tmp/wireshark_extcap_tlspcap1");
+	assert_string_equal(p->opts.filter, "ip6");
+	assert_int_equal(p->opts.nr_pids, 2);
+	assert_int_equal(p->opts.pids[0], getpid());
+	assert_int_equal(p->opts.pids[1], 1);
+	parsed_free(p);
+
+	REFUSED("--extcap-interface 'eth0': no such interface", "--extcap-interface", "eth0", "--extcap-dlts");
+	REFUSED("--extcap-interface tlspcap is needed", "--extcap-dlts");
+	REFUSED("--extcap-interface tlspcap is needed", "--capture", "--fifo", "x");
+	REFUSED("--capture needs --fifo", "--capture", "--extcap-interface", "tlspcap");
+	REFUSED("say what for", "--extcap-interface", "tlspcap");
+	REFUSED("exclude each other", "--capture", "--extcap-interface", "tlspcap", "--fifo", "x", "--", "true");
+	REFUSED("-p '1x'", "--capture", "--extcap-interface", "tlspcap", "--fifo", "x", "--pid", "1,1x");
+	REFUSED("-p ''", "-w", "f", "-p", "1,");
+	REFUSED("not a number", "-w", "f", "-p", "111111111111111111111111111111111111");
 }
 
 static void test_pid_and_command_exclusive(void **state)
@@ -516,6 +642,9 @@ int main(void)
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_missing_argument),
 		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_filter_expression),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_extcap),
 		cmocka_unit_test(test_pid_and_command_exclusive),
 		cmocka_unit_test(test_help_and_version),
 	};
