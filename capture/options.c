@@ -229,7 +229,8 @@ static int add_pids(struct options *opts, const char *list, FILE *err)
 		memcpy(pid, list, len);
 		pid[len] = '\0';
 		ret = add_pid(opts, pid, err);
-		list = comma + 1;
+		if (comma)
+			list = comma + 1;
 	} while (!ret && comma);
 	return ret;
 }
