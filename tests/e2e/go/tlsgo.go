@@ -4,8 +4,9 @@
 //
 //	tlsgo http-server -port P -cert C -key K [-h1]     GET /blob/N: N pattern bytes;
 //	                                                   POST /echo: "received N bytes SHA"
-//	tlsgo http-client -url BASE -ca C -get N -post F [-h1] [-repeat R -pause D]
-//	                                                   checks both answers, prints the protocol
+//	tlsgo http-client -url BASE -ca C -get N -post F [-h1] [-repeat R -pause D] [-headers F]
+//	                                                   checks both answers, prints the protocol;
+//	                                                   F: "Name: value" lines sent with each request
 //	tlsgo echo-server -port P -cert C -key K -out DIR -conns N [-slow]
 //	tlsgo echo-client -port P -ca C -out DIR -conns N
 //	tlsgo pattern N FILE                               the N bytes GET /blob/N serves
@@ -116,12 +117,38 @@ func httpClient(args []string) {
 	h1 := fs.Bool("h1", false, "HTTP/1.1 only")
 	repeat := fs.Int("repeat", 1, "")
 	pause := fs.Duration("pause", 0, "between repeats")
+	headerFile := fs.String("headers", "", "file of \"Name: value\" lines sent with every request")
 	fs.Parse(args)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: loadCA(*ca)}, ForceAttemptHTTP2: !*h1}
 	if *h1 {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	header := http.Header{}
+	if *headerFile != "" {
+		b, err := os.ReadFile(*headerFile)
+		if err != nil {
+			die("%v", err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if name, value, ok := strings.Cut(line, ": "); ok {
+				header.Add(name, value)
+			}
+		}
+	}
+	do := func(method, url string, body io.Reader) (*http.Response, error) {
+		req, err := http.NewRequest(method, url, body)
+		if err != nil {
+			return nil, err
+		}
+		for name, values := range header {
+			req.Header[name] = values
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
+		return client.Do(req)
+	}
 	proto := ""
 	for i := 0; i < *repeat; i++ {
 		if i > 0 {
@@ -135,7 +162,7 @@ func httpClient(args []string) {
 			}
 			path, want = *getPath, b
 		}
-		resp, err := client.Get(*base + path)
+		resp, err := do("GET", *base+path, nil)
 		if err != nil {
 			die("GET: %v", err)
 		}
@@ -152,7 +179,7 @@ func httpClient(args []string) {
 		if err != nil {
 			die("%v", err)
 		}
-		resp, err = client.Post(*base+"/echo", "application/octet-stream", strings.NewReader(string(data)))
+		resp, err = do("POST", *base+"/echo", strings.NewReader(string(data)))
 		if err != nil {
 			die("POST: %v", err)
 		}
