@@ -2,6 +2,7 @@
 # -Z nobody: once capturing, tlspcap runs as nobody (/proc/PID/status: Uid, Gid, no
 # groups, CapEff/CapPrm = CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE, CapBnd empty), its file belongs to nobody with mode 0600, and it still probes a copy of
 # libssl made after the drop and loaded by a curl started then (byte-exact download).
+# With -C 1, the rotated files are created by nobody too (mode 0600), each readable.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
@@ -53,4 +54,22 @@ assert_capture_clean "$F" "$HP"
 assert_pid_view "$F" "$CURLPID" client "^OpenSSL 3.*\\($NEWSSL\\)" 1
 export_objects "$F" objs
 assert_object_exported objs "$NGINX_ROOT/big.bin" "curl's download, through the library probed as nobody"
+
+# Rotation after the drop: new files are nobody's, in a directory nobody may write.
+mkdir rot
+chown nobody rot
+head -c 3000000 /dev/urandom >"$NGINX_ROOT/three.bin"
+start_capture rot/r.pcapng -Z nobody -C 1
+curl -sS --http1.1 --cacert "$CERT" --max-time 30 -o three.bin "https://127.0.0.1:$HP/three.bin" 2>curl.err ||
+	fail "curl failed: $(cat curl.err)"
+sleep 0.5
+stop_capture
+assert_files_equal three.bin "$NGINX_ROOT/three.bin" "curl's 3 MB download"
+n=0
+for f in rot/r.pcapng*; do
+	assert_eq "$(stat -c '%U %a' "$f")" "nobody 600" "owner and mode of $f"
+	tsh -r "$f" >/dev/null || fail "tshark cannot read $f"
+	n=$((n + 1))
+done
+assert_ge "$n" 3 "files written with -C 1 as nobody"
 log "PASS"
