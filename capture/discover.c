@@ -834,6 +834,16 @@ static int tls_library__identify(struct tls_library *lib)
 	return 0;
 }
 
+static bool maps_name_wanted(const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < tls_library_types_count; i++)
+		if (tls_library_types[i].map_match && strstr(base, tls_library_types[i].map_match))
+			return true;
+	return false;
+}
+
 /*
  * Finds or adds the entry for the file at @path (seen as @mapped by a process,
  * or NULL). *@idx is its index in the set, or -1 if it is no TLS library.
@@ -881,24 +891,28 @@ static int scan__resolve(struct scan *s, const char *path, const char *mapped, s
 	lib->dev = st.st_dev;
 	lib->ino = st.st_ino;
 	err = tls_library__identify(lib);
-	/* not an ELF file, or a namesake (NSS's libssl3.so): remember, skip */
-	if (err == -EINVAL || (!err && !lib->type))
-		return library_set__reject(set, &st);
+	/*
+	 * A file we cannot read whole (malformed, or changed by its owner while
+	 * we read) is skipped, never the scan: it is another user's file.  A
+	 * malformed one is remembered; one that changed is read again next time.
+	 */
+	if (err && err != -ENOMEM) {
+		if (set->verbose)
+			fprintf(stderr, "tlspcap: skipping %s: %s\n", path,
+				err == -EINVAL ? "not a well-formed ELF file" : strerror(-err));
+		return err == -EINVAL ? library_set__reject(set, &st) : 0;
+	}
 	if (err)
 		return err;
+	/* a namesake (NSS's libssl3.so): remember, skip */
+	if (!lib->type) {
+		if (set->verbose && maps_name_wanted(path_basename(path)))
+			fprintf(stderr, "tlspcap: skipping %s: no TLS functions in it\n", path);
+		return library_set__reject(set, &st);
+	}
 	*idx = set->count++;
 	s->added++;
 	return 0;
-}
-
-static bool maps_name_wanted(const char *base)
-{
-	size_t i;
-
-	for (i = 0; i < tls_library_types_count; i++)
-		if (tls_library_types[i].map_match && strstr(base, tls_library_types[i].map_match))
-			return true;
-	return false;
 }
 
 static int scan__maps_line(char *line, void *ctx)

@@ -10,6 +10,7 @@
 #define TLSPCAP_DISCOVER_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct library_set {
 	/* files found to be no TLS implementation, so rescans skip them */
 	struct rejected_file *rejected;
 	size_t nr_rejected, rejected_cap;
+	bool verbose;			/* say on stderr why a file is skipped */
 };
 
 /*

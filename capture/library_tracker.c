@@ -40,6 +40,7 @@ struct library_tracker *library_tracker__new(struct probes *probes, bool verbose
 		return NULL;
 	t->probes = probes;
 	t->verbose = verbose;
+	t->set.verbose = verbose;
 	return t;
 }
 
