@@ -32,6 +32,15 @@ make -s -C "$REPO" install PREFIX="$E2E_TMP/prefix" EXTCAPDIR="$H/.config/wiresh
 list=$(HOME=$H tshark -D 2>/dev/null)
 assert_contains "$list" "tlspcap (TLS plaintext (tlspcap))" "tshark -D"
 
+# Wireshark's questions: the link type, the dialog's options, the filter check (an empty
+# answer means valid, else the first line is the error shown under the filter box).
+X=$E2E_TMP/prefix/sbin/tlspcap
+assert_contains "$("$X" --extcap-interface tlspcap --extcap-dlts)" "dlt {number=12}{name=RAW}" "--extcap-dlts"
+cfg=$("$X" --extcap-interface tlspcap --extcap-config)
+for call in --pid --comm --snapshot-length; do assert_contains "$cfg" "{call=$call}" "--extcap-config"; done
+assert_eq "$("$X" --extcap-interface tlspcap --extcap-capture-filter "tcp port $RANDOM")" "" "filter check of a valid expression"
+assert_contains "$("$X" --extcap-interface tlspcap --extcap-capture-filter 'tcp port')" "syntax error" "filter check of a bad expression"
+
 e2e_cert
 pick_port
 P1=$PORT
