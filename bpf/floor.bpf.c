@@ -31,6 +31,10 @@ int floor_ssl_read_ex_enter(struct pt_regs *ctx) { return 0; }
 SEC("uprobe")
 int floor_ssl_set_fd(struct pt_regs *ctx) { return 0; }
 
+/* tlspcap's probe_send_ex2_enter (OpenSSL 3.3+ ssl_write_internal): not in 3.0. */
+SEC("uprobe")
+int floor_send_ex2_enter(struct pt_regs *ctx) { return 0; }
+
 /* tlspcap's probe_send_iov_enter (NSPR's PR_Writev): no OpenSSL site uses it. */
 SEC("uprobe")
 int floor_send_iov_enter(struct pt_regs *ctx) { return 0; }

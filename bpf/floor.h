@@ -9,6 +9,6 @@
 
 /* Programs in bpf/floor.bpf.c: keep equal to bpf/tlspcap.bpf.c's SEC() list
  * (scripts/bench.sh compares the two objects' section lists and warns). */
-#define FLOOR_NR_PROGRAMS 12
+#define FLOOR_NR_PROGRAMS 13
 
 #endif /* TLSPCAP_FLOOR_H */

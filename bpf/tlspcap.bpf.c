@@ -46,6 +46,9 @@
 #define NR_RECVMSG 47
 #define PROT_EXEC 0x4
 #define MAP_ANONYMOUS 0x20
+/* A peer view's offsets are read on another CPU than they are written. */
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 const volatile __u32 self_tgid = 0;
 const volatile __u64 snaplen = 0;       /* bytes kept per call; 0 = all */
@@ -100,11 +103,23 @@ struct session {
 	__s32 fd;         /* socket of the connection, -1 until known */
 	__s32 hint_fd;    /* from SSL_set_fd and friends, -1 if none */
 	__u8 closed;      /* its fd was closed: the next call is a new connection */
+	/* Sent bytes [0, delivered_send) are all in the ring: a traced peer
+	 * view need not send them again (peer_views). */
+	__u64 delivered_send;
 };
 
 struct socket_key {
 	__u32 tgid;
 	__s32 fd;
+};
+
+/* User space pairs the two views of a local connection (both ends traced,
+ * both from its start, so their offsets agree) and says so here, keyed by
+ * the receiving view's session. */
+struct peer_view {
+	__u64 conn_id;              /* the receiving view's connection */
+	struct session_key sender;  /* the other end's TLS context */
+	__u64 sender_conn_id;
 };
 
 struct socket_state {
@@ -146,6 +161,13 @@ struct {
 	__type(key, struct socket_key);
 	__type(value, struct socket_state);
 } sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_TRACKED);
+	__type(key, struct session_key);
+	__type(value, struct peer_view);
+} peer_views SEC(".maps");
 
 /* tgids that produced a connection: their exit ends the streams. */
 struct {
@@ -213,6 +235,21 @@ static __always_inline long control_output(void *data, __u64 size, bool urgent)
 	if (err)
 		counter_add(TLSPCAP_COUNTER_CONTROL_DROPPED, 1);
 	return err;
+}
+
+static __always_inline __u64 counter_get(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	return value ? *value : 0;
+}
+
+/* Entry probe hits, by what the kernel does with the probed instruction. */
+static __always_inline void count_hit(struct pt_regs *ctx)
+{
+	counter_add(bpf_get_attach_cookie(ctx) & TLSPCAP_COOKIE_STEPPED ? TLSPCAP_COUNTER_HITS_STEPPED
+									 : TLSPCAP_COUNTER_HITS_EMULATED,
+		    1);
 }
 
 static __always_inline bool comm_matches(void)
@@ -317,6 +354,7 @@ static __always_inline struct call_state *call_enter(struct pt_regs *ctx, __u64 
 	struct call_state *call;
 	__u32 depth;
 
+	count_hit(ctx);
 	if (!should_trace(pid_tgid >> 32))
 		return NULL;
 	t = thread_of(pid_tgid);
@@ -378,6 +416,15 @@ int BPF_KPROBE(probe_recv_ex_enter, void *ssl, void *buf, size_t num, size_t *re
 	return 0;
 }
 
+/* OpenSSL 3.3+ ssl_write_internal(s, buf, num, flags, size_t *written) */
+SEC("uprobe")
+int BPF_KPROBE(probe_send_ex2_enter, void *ssl, const void *buf, size_t num, __u64 flags,
+	       size_t *written)
+{
+	call_enter(ctx, (__u64)ssl, (__u64)buf, (__u64)written, TLSPCAP_DIR_SEND);
+	return 0;
+}
+
 /* PR_Writev(fd, const PRIOVec *iov, PRInt32 iov_size, timeout) */
 SEC("uprobe")
 int BPF_KPROBE(probe_send_iov_enter, void *fd, const void *iov, int iov_size)
@@ -401,11 +448,12 @@ static __always_inline struct session *session_of(__u32 tgid, __u64 ssl)
 	return bpf_map_lookup_elem(&sessions, &key);
 }
 
-static __always_inline void set_fd_hint(void *ssl, int fd)
+static __always_inline void set_fd_hint(struct pt_regs *ctx, void *ssl, int fd)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct session *session;
 
+	count_hit(ctx);
 	if (!should_trace(tgid))
 		return;
 	session = session_of(tgid, (__u64)ssl);
@@ -417,7 +465,7 @@ static __always_inline void set_fd_hint(void *ssl, int fd)
 SEC("uprobe")
 int BPF_KPROBE(probe_set_fd, void *ssl, long fd)
 {
-	set_fd_hint(ssl, (int)fd);
+	set_fd_hint(ctx, ssl, (int)fd);
 	return 0;
 }
 
@@ -428,7 +476,7 @@ int BPF_KPROBE(probe_set_fd_ptr, void *ssl, const int *fd_ptr)
 	int fd = -1;
 
 	if (fd_ptr && !bpf_probe_read_user(&fd, sizeof(fd), fd_ptr))
-		set_fd_hint(ssl, fd);
+		set_fd_hint(ctx, ssl, fd);
 	return 0;
 }
 
@@ -765,6 +813,7 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state 
 		session->conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 		session->offset[0] = 0;
 		session->offset[1] = 0;
+		session->delivered_send = 0;
 		session->closed = 0;
 		session->fd = -1;
 	}
@@ -788,6 +837,27 @@ static __always_inline __u8 bind_connection(__u64 pid_tgid, struct thread_state 
 }
 
 /*
+ * Received bytes [@offset, @end) of @session need no record of their own
+ * when user space paired this view with the sender's and the sender's
+ * records of them are all in the ring already.  Any doubt (not paired, a
+ * newer connection on either context, the sender not that far yet, a lost
+ * record): record them.
+ */
+static __always_inline bool sent_by_traced_peer(__u32 tgid, __u64 ssl,
+						const struct session *session, __u64 end)
+{
+	struct session_key key = { .tgid = tgid, .ssl = ssl };
+	struct peer_view *peer = bpf_map_lookup_elem(&peer_views, &key);
+	struct session *sender;
+
+	if (!peer || peer->conn_id != session->conn_id)
+		return false;
+	sender = bpf_map_lookup_elem(&sessions, &peer->sender);
+	return sender && sender->conn_id == peer->sender_conn_id &&
+	       READ_ONCE(sender->delivered_send) >= end;
+}
+
+/*
  * Emits the finished @call of thread @t (NULL: a Go call) that moved @total
  * bytes; returns how it was tied to its socket, or -1 when it is not
  * recorded. @gathering: the call was a PR_Writev, its buffer an iovec (a
@@ -798,6 +868,7 @@ static __always_inline int call_emit(__u64 pid_tgid, struct thread_state *t,
 {
 	struct session *session;
 	struct chunk_ctx c = {};
+	__u64 losses;
 
 	if (!total) {
 		counter_add(TLSPCAP_COUNTER_CALLS_FAILED, 1);
@@ -830,10 +901,24 @@ static __always_inline int call_emit(__u64 pid_tgid, struct thread_state *t,
 	c.offset = session->offset[c.direction];
 	/* Advance first: a lost record must still leave a gap, not shift bytes. */
 	session->offset[c.direction] += total;
-	if (gathering)
+	/* With -s, the receiver's calls cut other bytes than the sender's. */
+	if (c.direction == TLSPCAP_DIR_RECV && !snaplen && !gathering &&
+	    sent_by_traced_peer(pid_tgid >> 32, c.ssl, session, c.offset + total)) {
+		counter_add(TLSPCAP_COUNTER_BYTES_FROM_PEER, total);
+		return c.attribution;
+	}
+	if (gathering) {
 		emit_iovec(&c, call->buf, call->iov_count);
-	else
-		emit_buffer(&c);
+		return c.attribution;
+	}
+	/* This CPU's loss counters: unchanged, every record of the call is in the ring
+	 * (a change by another task here only costs the peer its shortcut). */
+	losses = counter_get(TLSPCAP_COUNTER_RECORDS_DROPPED) + counter_get(TLSPCAP_COUNTER_READ_FAULTS);
+	emit_buffer(&c);
+	if (c.direction == TLSPCAP_DIR_SEND && !snaplen && session->delivered_send == c.offset &&
+	    losses == counter_get(TLSPCAP_COUNTER_RECORDS_DROPPED) +
+			      counter_get(TLSPCAP_COUNTER_READ_FAULTS))
+		WRITE_ONCE(session->delivered_send, c.offset + total);
 	return c.attribution;
 }
 

@@ -31,6 +31,9 @@ enum tlspcap_record_type {
 /* The TLS context may be a plain socket (NSPR): a call that hands its own
  * buffer to a syscall is not TLS and is not recorded. */
 #define TLSPCAP_COOKIE_PASSTHROUGH_CHECK (1u << 31)
+/* The probe point's instruction is single-stepped, not emulated, by the
+ * kernel: hits are counted apart (capture/probe_point.h). */
+#define TLSPCAP_COOKIE_STEPPED (1u << 30)
 
 /* Seen from the traced process. */
 enum tlspcap_direction {
@@ -71,6 +74,10 @@ enum tlspcap_counter {
 	TLSPCAP_COUNTER_GO_ATTR_HINT,        /* the socket of the *tls.Conn's handshake */
 	TLSPCAP_COUNTER_GO_OTHER_THREAD,     /* Go calls whose syscall ran on another thread than the entry */
 	TLSPCAP_COUNTER_GO_REENTERED,        /* Go entries run again (morestack) */
+	TLSPCAP_COUNTER_HITS_EMULATED,       /* entry probe hits on an emulated instruction */
+	TLSPCAP_COUNTER_HITS_STEPPED,        /* ... on a single-stepped one */
+	TLSPCAP_COUNTER_BYTES_FROM_PEER,     /* received bytes not sent again: the traced
+						peer view's send records carry them */
 	TLSPCAP_COUNTER_COUNT,
 };
 

@@ -48,6 +48,7 @@ struct shared_stream {
 /* One view of a connection: a TLS context of one process tied to one socket. */
 struct connection {
 	uint64_t conn_id;
+	uint64_t ssl;
 	pid_t tgid;
 	pid_t tid;
 	int fd;
@@ -619,6 +620,19 @@ static struct connection *connection_table__find_peer(struct connection_table *t
 	return NULL;
 }
 
+/* Each view's received bytes are the other's sent bytes: one record is enough. */
+static void connection_table__tell_paired(struct connection_table *t, const struct connection *a,
+					  const struct connection *b)
+{
+	struct connection_end ea = { a->tgid, a->ssl, a->conn_id };
+	struct connection_end eb = { b->tgid, b->ssl, b->conn_id };
+
+	if (!t->cfg.views_paired)
+		return;
+	t->cfg.views_paired(t->cfg.views_ctx, &ea, &eb);
+	t->cfg.views_paired(t->cfg.views_ctx, &eb, &ea);
+}
+
 static int connection_table__handle_socket(struct connection_table *t,
 					   const struct tlspcap_socket_record *rec)
 {
@@ -632,6 +646,7 @@ static int connection_table__handle_socket(struct connection_table *t,
 	if (c->has_socket || c->state == CONNECTION_OPEN)
 		return 0; /* already described; the stream's addresses are fixed */
 	c->fd = rec->hdr.fd;
+	c->ssl = rec->ssl_ctx;
 	memcpy(c->comm, rec->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
 	/* TLS over a Unix socket has no 5-tuple: a placeholder stream says so. */
@@ -655,6 +670,7 @@ static int connection_table__handle_socket(struct connection_table *t,
 		peer->peer = c;
 		c->role = peer->role == TCP_STREAM_SIDE_CLIENT ? TCP_STREAM_SIDE_SERVER
 							     : TCP_STREAM_SIDE_CLIENT;
+		connection_table__tell_paired(t, c, peer);
 		if (peer->state == CONNECTION_OPEN) {
 			/* The peer's wait was over: join its stream late. */
 			c->stream = peer->stream;

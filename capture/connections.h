@@ -22,6 +22,13 @@ struct clock_offset;
 struct redactor;
 struct capture_filter;
 
+/* One end of a connection as the probes name it. */
+struct connection_end {
+	uint32_t tgid;
+	uint64_t ssl;              /* the TLS context */
+	uint64_t conn_id;
+};
+
 struct connection_table_config {
 	struct tcp_stream_table *streams;
 	struct process_cache *processes;
@@ -34,6 +41,12 @@ struct connection_table_config {
 	 * connection can hold megabytes, and output rotation goes by record. */
 	int (*between_records)(void *ctx);
 	void *between_ctx;
+	/* Both views of a local connection share a stream from its start: the
+	 * bytes @receiver reads are in @sender's records (NULL: not told).
+	 * Best effort: the probes record both when not told. */
+	void (*views_paired)(void *ctx, const struct connection_end *receiver,
+			    const struct connection_end *sender);
+	void *views_ctx;
 	uint64_t peer_wait_ns;     /* how long a local connection waits for its peer view */
 	size_t pending_limit;      /* bytes held per waiting connection before it opens anyway */
 	struct redactor *redactor; /* --redact, or NULL */

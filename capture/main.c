@@ -132,6 +132,15 @@ static int capture__compile_filter(struct capture *cap)
 	return 0;
 }
 
+static void views_paired(void *ctx, const struct connection_end *receiver,
+			 const struct connection_end *sender)
+{
+	struct probes_view r = { receiver->tgid, receiver->ssl, receiver->conn_id };
+	struct probes_view s = { sender->tgid, sender->ssl, sender->conn_id };
+
+	probes__pair_views(ctx, &r, &s); /* on failure both views keep recording */
+}
+
 /* Opens the output before anything slow, so a bad path fails at once. */
 static int capture__open_output(struct capture *cap)
 {
@@ -481,6 +490,11 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 			"%" PRIu64 " bytes masked entirely in %" PRIu64 " streams (meaning not sure)\n",
 			rs->values, rs->streams, rs->masked_bytes, rs->masked_streams);
 	}
+	fprintf(stderr,
+		"tlspcap: probe hits: %" PRIu64 " emulated, %" PRIu64 " single-stepped; %" PRIu64
+		" received bytes taken from the traced sender's records\n",
+		counters[TLSPCAP_COUNTER_HITS_EMULATED], counters[TLSPCAP_COUNTER_HITS_STEPPED],
+		counters[TLSPCAP_COUNTER_BYTES_FROM_PEER]);
 	fprintf(stderr, "tlspcap: %" PRIu64 " bytes written to %s", sink__bytes_written(cap->sink),
 		sink__name(cap->sink));
 	if (sink__files(cap->sink) > 1)
@@ -620,6 +634,7 @@ static int capture__setup(struct capture *cap)
 		.clock = &cap->clock,
 		.library_label = library_label,
 		.between_records = rotate_between_records,
+		.views_paired = views_paired,
 		.peer_wait_ns = PEER_WAIT_NS,
 		.pending_limit = PENDING_LIMIT,
 		.filter = cap->filter,
@@ -670,6 +685,7 @@ static int capture__setup(struct capture *cap)
 	ccfg.library_ctx = cap->libraries;
 	ccfg.between_ctx = cap;
 	ccfg.redactor = cap->redactor;
+	ccfg.views_ctx = cap->probes;
 	cap->connections = connection_table__new(&ccfg);
 	if (!cap->connections)
 		return -ENOMEM;

@@ -70,6 +70,9 @@ static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_pro
 	case TLS_ROLE_RECV_EX:
 		return (struct role_programs){ skel->progs.probe_recv_ex_enter,
 					       skel->progs.probe_return_int };
+	case TLS_ROLE_SEND_EX2:
+		return (struct role_programs){ skel->progs.probe_send_ex2_enter,
+					       skel->progs.probe_return_int };
 	case TLS_ROLE_SEND_IOV:
 		return (struct role_programs){ skel->progs.probe_send_iov_enter,
 					       skel->progs.probe_return_iov };
@@ -115,7 +118,7 @@ static int probes__set_uprobe_multi(struct tlspcap_bpf *skel)
 	struct bpf_program *progs[] = {
 		skel->progs.probe_send_enter,    skel->progs.probe_recv_enter,
 		skel->progs.probe_send_ex_enter, skel->progs.probe_recv_ex_enter,
-		skel->progs.probe_send_iov_enter,
+		skel->progs.probe_send_ex2_enter, skel->progs.probe_send_iov_enter,
 		skel->progs.probe_set_fd,        skel->progs.probe_set_fd_ptr,
 		skel->progs.probe_return_int,    skel->progs.probe_return_ssize,
 		skel->progs.probe_return_iov,
@@ -316,7 +319,7 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 	struct bpf_program *entries[] = {
 		p->skel->progs.probe_send_enter,    p->skel->progs.probe_recv_enter,
 		p->skel->progs.probe_send_ex_enter, p->skel->progs.probe_recv_ex_enter,
-		p->skel->progs.probe_send_iov_enter,
+		p->skel->progs.probe_send_ex2_enter, p->skel->progs.probe_send_iov_enter,
 		p->skel->progs.probe_set_fd,        p->skel->progs.probe_set_fd_ptr,
 		p->skel->progs.probe_go_write_enter, p->skel->progs.probe_go_read_enter,
 		p->skel->progs.probe_go_handshake_enter,
@@ -342,6 +345,31 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 	for (i = 0; !err && i < sizeof(entries) / sizeof(entries[0]); i++)
 		err = probes__attach_program(p, lib, entries[i], false, cookie);
 	return err ? err : __builtin_popcount(lib->sites_found);
+}
+
+int probes__pair_views(struct probes *p, const struct probes_view *receiver,
+		       const struct probes_view *sender)
+{
+	struct {
+		__u32 tgid;
+		__u32 pad;
+		__u64 ssl;
+	} key = { .tgid = receiver->tgid, .ssl = receiver->ssl };
+	struct {
+		__u64 conn_id;
+		__u32 sender_tgid;
+		__u32 pad;
+		__u64 sender_ssl;
+		__u64 sender_conn_id;
+	} value = {
+		.conn_id = receiver->conn_id,
+		.sender_tgid = sender->tgid,
+		.sender_ssl = sender->ssl,
+		.sender_conn_id = sender->conn_id,
+	};
+
+	return bpf_map__update_elem(p->skel->maps.peer_views, &key, sizeof(key), &value,
+				    sizeof(value), BPF_ANY);
 }
 
 int probes__events_fd(const struct probes *p)

@@ -30,6 +30,20 @@ int probes__trace_pid(struct probes *p, pid_t pid);
 /* Attaches every probe site @lib has; @index comes back in the records'
  * library field.  Returns the number of functions attached (> 0) or -errno. */
 int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index);
+/* One end of a connection as the probes know it. */
+struct probes_view {
+	uint32_t tgid;
+	uint64_t ssl;      /* the TLS context */
+	uint64_t conn_id;
+};
+
+/*
+ * Both ends of a local connection are traced from its start (their offsets
+ * agree): @receiver's probes may leave out the received bytes that
+ * @sender's records already carry.  Returns 0 or -errno.
+ */
+int probes__pair_views(struct probes *p, const struct probes_view *receiver,
+		       const struct probes_view *sender);
 int probes__events_fd(const struct probes *p);
 /* The ring of connection and process events (struct tlspcap_record headers). */
 int probes__control_fd(const struct probes *p);

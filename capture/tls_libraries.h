@@ -28,6 +28,7 @@ enum tls_probe_role {
 	TLS_ROLE_RECV,
 	TLS_ROLE_SEND_EX,     /* (ctx, buf, size_t, size_t *done) -> 1 on success */
 	TLS_ROLE_RECV_EX,
+	TLS_ROLE_SEND_EX2,    /* (ctx, buf, size_t, uint64_t flags, size_t *done): OpenSSL 3.3+ */
 	TLS_ROLE_SEND_IOV,    /* (ctx, const PRIOVec *iov, int count, ...) -> int: PR_Writev */
 	TLS_ROLE_SEND_SSIZE,  /* (ctx, buf, size_t) -> ssize_t: bytes, or <= 0 */
 	TLS_ROLE_RECV_SSIZE,
