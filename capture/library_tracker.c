@@ -2,6 +2,7 @@
 #include "library_tracker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 
 #include "clock.h"
 #include "discover.h"
+#include "disasm.h"
+#include "probe_point.h"
 #include "probes.h"
 
 /* ld.so maps a program's libraries within milliseconds of exec. */
@@ -25,7 +28,9 @@ struct library_tracker {
 	struct probes *probes;      /* NULL for discovery only */
 	bool verbose;
 	struct library_set set;
+	struct disasm *disasm;
 	char (*labels)[LABEL_MAX];  /* by library index */
+	struct probe_point (*points)[TLS_LIBRARY_MAX_SITES]; /* by library index */
 	size_t nr_labels;
 	unsigned int attached;
 	struct pending_look pending[MAX_PENDING_LOOKS];
@@ -41,6 +46,11 @@ struct library_tracker *library_tracker__new(struct probes *probes, bool verbose
 	t->probes = probes;
 	t->verbose = verbose;
 	t->set.verbose = verbose;
+	t->disasm = disasm__new();
+	if (!t->disasm) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -49,12 +59,32 @@ void library_tracker__free(struct library_tracker *t)
 	if (!t)
 		return;
 	library_set__clear(&t->set);
+	disasm__free(t->disasm);
 	free(t->labels);
+	free(t->points);
 	free(t);
 }
 
+/* One line per function of library @index: where its probe sits and why. */
+static void library_tracker__print_points(const struct library_tracker *t, size_t index,
+					  const char *indent, FILE *out)
+{
+	const struct tls_library *lib = &t->set.libs[index];
+	size_t i;
+
+	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
+		const struct probe_point *pt = &t->points[index][i];
+
+		if (!(lib->sites_found & (1u << i)))
+			continue;
+		fprintf(out, "%s%s: %s at offset %#" PRIx64 ", %s: %s\n", indent,
+			lib->type->sites[i].symbol, probe_point_kind__name(pt->kind), pt->offset,
+			pt->emulated ? "emulated" : "single-stepped", pt->why);
+	}
+}
+
 /*
- * Labels and probes for the libraries the set gained since the last call;
+ * Labels, probe points and probes for the libraries the set gained since the last call;
  * @exec_ns (0 if none): the exec that brought them, to report how long its
  * program ran unprobed.
  */
@@ -65,10 +95,15 @@ static int library_tracker__attach_since(struct library_tracker *t, uint64_t exe
 
 	if (t->set.count > t->nr_labels) {
 		char (*labels)[LABEL_MAX] = realloc(t->labels, t->set.count * sizeof(*labels));
+		struct probe_point (*points)[TLS_LIBRARY_MAX_SITES];
 
 		if (!labels)
 			return -ENOMEM;
 		t->labels = labels;
+		points = realloc(t->points, t->set.count * sizeof(*points));
+		if (!points)
+			return -ENOMEM;
+		t->points = points;
 		t->nr_labels = t->set.count;
 	}
 	for (i = first; i < t->set.count; i++) {
@@ -76,22 +111,26 @@ static int library_tracker__attach_since(struct library_tracker *t, uint64_t exe
 
 		snprintf(t->labels[i], LABEL_MAX, "%s%s%s (%s)", lib->name, *lib->version ? " " : "",
 			 lib->version, *lib->mapped_path ? lib->mapped_path : lib->path);
+		probe_points__choose(t->disasm, lib, t->points[i]);
 		if (!t->probes)
 			continue;
 		if (lib->refused[0]) {
 			fprintf(stderr, "tlspcap: not probing %s: %s\n", t->labels[i], lib->refused);
 			continue;
 		}
-		ret = probes__attach_library(t->probes, lib, (uint32_t)i);
+		ret = probes__attach_library(t->probes, lib, (uint32_t)i, t->points[i]);
 		if (ret < 0) {
 			fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-ret));
 			continue;
 		}
-		if (t->verbose && exec_ns)
-			fprintf(stderr, "tlspcap: probing %s: %d functions, %.1f ms after its exec\n",
-				t->labels[i], ret, (clock__monotonic_ns() - exec_ns) / 1e6);
-		else if (t->verbose)
-			fprintf(stderr, "tlspcap: probing %s: %d functions\n", t->labels[i], ret);
+		if (t->verbose) {
+			if (exec_ns)
+				fprintf(stderr, "tlspcap: probing %s: %d functions, %.1f ms after its exec\n",
+					t->labels[i], ret, (clock__monotonic_ns() - exec_ns) / 1e6);
+			else
+				fprintf(stderr, "tlspcap: probing %s: %d functions\n", t->labels[i], ret);
+			library_tracker__print_points(t, i, "tlspcap:   ", stderr);
+		}
 		t->attached++;
 	}
 	return 0;
@@ -208,5 +247,12 @@ unsigned int library_tracker__processes(const struct library_tracker *t)
 
 int library_tracker__print(const struct library_tracker *t, FILE *out)
 {
-	return library_set__print(&t->set, out);
+	int err = library_set__print(&t->set, out);
+	size_t i;
+
+	for (i = 0; !err && i < t->set.count; i++) {
+		fprintf(out, "%sprobe points in %s:\n", i ? "" : "\n", t->labels[i]);
+		library_tracker__print_points(t, i, "  ", out);
+	}
+	return err;
 }

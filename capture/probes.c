@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "discover.h"
+#include "probe_point.h"
 #include "tlspcap.skel.h"
 
 struct probes {
@@ -254,21 +255,27 @@ static int probes__attach_multi(struct probes *p, const char *path, struct bpf_p
 	return err;
 }
 
-/* One link per program: the library's sites that program serves. */
+/* One link per program: the points of the library's sites that program serves,
+ * each once (wrappers sharing a callee share its probe). */
 static int probes__attach_program(struct probes *p, const struct tls_library *lib,
-				  struct bpf_program *prog, bool retprobe, uint32_t cookie)
+				  const struct probe_point *points, struct bpf_program *prog,
+				  bool retprobe, uint32_t cookie)
 {
 	uint64_t offsets[TLS_LIBRARY_MAX_SITES], cookies[TLS_LIBRARY_MAX_SITES];
-	uint32_t count = 0;
+	uint32_t count = 0, j;
 	size_t i;
 
 	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
-		struct role_programs progs = role_programs(p->skel, lib->type->sites[i].role);
+		struct role_programs progs = role_programs(p->skel, points[i].role);
 
 		if (!(lib->sites_found & (1u << i)) || (retprobe ? progs.ret : progs.entry) != prog)
 			continue;
-		offsets[count] = lib->site_offsets[i];
-		cookies[count] = cookie;
+		for (j = 0; j < count && offsets[j] != points[i].offset; j++)
+			;
+		if (j < count)
+			continue;
+		offsets[count] = points[i].offset;
+		cookies[count] = cookie | (points[i].emulated ? 0 : TLSPCAP_COOKIE_STEPPED);
 		count++;
 	}
 	return count ? probes__attach_multi(p, lib->path, prog, retprobe, offsets, cookies, count)
@@ -314,7 +321,8 @@ static int probes__attach_go_returns(struct probes *p, const struct tls_library 
 	return 0;
 }
 
-int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index)
+static int probes__attach_points(struct probes *p, const struct tls_library *lib,
+				 const struct probe_point *points, uint32_t cookie)
 {
 	struct bpf_program *entries[] = {
 		p->skel->progs.probe_send_enter,    p->skel->progs.probe_recv_enter,
@@ -329,21 +337,39 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 		p->skel->progs.probe_return_ssize,
 		p->skel->progs.probe_return_iov,
 	};
-	uint32_t cookie = index & TLSPCAP_COOKIE_LIBRARY_MASK;
-	size_t i;
+	size_t i, first_link = p->nr_links;
 	int err = 0;
+
+	/* Return probes first: an entry without its return would leave state behind. */
+	for (i = 0; !err && i < sizeof(returns) / sizeof(returns[0]); i++)
+		err = probes__attach_program(p, lib, points, returns[i], true, cookie);
+	if (!err && lib->type->kind == TLS_LIBRARY_GO)
+		err = probes__attach_go_returns(p, lib, cookie);
+	for (i = 0; !err && i < sizeof(entries) / sizeof(entries[0]); i++)
+		err = probes__attach_program(p, lib, points, entries[i], false, cookie);
+	if (err) {
+		while (p->nr_links > first_link)
+			close(p->link_fds[--p->nr_links]);
+	}
+	return err;
+}
+
+int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index,
+			   struct probe_point *points)
+{
+	uint32_t cookie = index & TLSPCAP_COOKIE_LIBRARY_MASK;
+	int err;
 
 	if (!lib->sites_found || lib->refused[0])
 		return -ENOENT;
 	if (lib->type->plaintext_passthrough_check)
 		cookie |= TLSPCAP_COOKIE_PASSTHROUGH_CHECK;
-	/* Return probes first: an entry without its return would leave state behind. */
-	for (i = 0; !err && i < sizeof(returns) / sizeof(returns[0]); i++)
-		err = probes__attach_program(p, lib, returns[i], true, cookie);
-	if (!err && lib->type->kind == TLS_LIBRARY_GO)
-		err = probes__attach_go_returns(p, lib, cookie);
-	for (i = 0; !err && i < sizeof(entries) / sizeof(entries[0]); i++)
-		err = probes__attach_program(p, lib, entries[i], false, cookie);
+	err = probes__attach_points(p, lib, points, cookie);
+	if (err) {
+		/* the kernel refused a chosen point: the classic entries are never worse */
+		probe_points__classic(lib, points, "the kernel refused a chosen point");
+		err = probes__attach_points(p, lib, points, cookie);
+	}
 	return err ? err : __builtin_popcount(lib->sites_found);
 }
 

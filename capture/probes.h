@@ -13,6 +13,7 @@
 #include "tlspcap.h"
 
 struct tls_library;
+struct probe_point;
 
 struct probes_config {
 	pid_t self;
@@ -27,9 +28,12 @@ struct probes;
 struct probes *probes__open(const struct probes_config *cfg);
 void probes__free(struct probes *p);
 int probes__trace_pid(struct probes *p, pid_t pid);
-/* Attaches every probe site @lib has; @index comes back in the records'
- * library field.  Returns the number of functions attached (> 0) or -errno. */
-int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index);
+/* Attaches every probe site @lib has at its point in @points (see
+ * probe_point.h); @index comes back in the records' library field.  If the
+ * kernel refuses a point, all go back to their classic points (@points says
+ * so).  Returns the number of functions attached (> 0) or -errno. */
+int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index,
+			   struct probe_point *points);
 /* One end of a connection as the probes know it. */
 struct probes_view {
 	uint32_t tgid;
