@@ -5,7 +5,8 @@
 SAMPLES_OUT := $(OUTPUT)/samples
 BORINGSSL_DIR := /usr/lib/x86_64-linux-gnu/android
 SAMPLE_PEERS := $(SAMPLES_OUT)/tls_peer_boringssl $(SAMPLES_OUT)/tls_peer_wolfssl \
-	$(SAMPLES_OUT)/tls_peer_mbedtls $(SAMPLES_OUT)/nss_writev_client
+	$(SAMPLES_OUT)/tls_peer_mbedtls $(SAMPLES_OUT)/nss_writev_client \
+	$(SAMPLES_OUT)/bio_ssl_client
 
 .PHONY: samples
 samples: $(SAMPLE_PEERS)
@@ -44,3 +45,8 @@ NSS_LIBS = $(shell pkg-config --libs nss)
 $(SAMPLES_OUT)/nss_writev_client: samples/nss_writev_client.c samples/tls_peer.h | $(SAMPLES_OUT)
 	$(call msg,SAMPLE,$@)
 	$(Q)$(CC) $(CFLAGS) -Isamples $(NSS_CFLAGS) $< $(NSS_LIBS) -o $@
+
+# OpenSSL client on the SSL BIO (tests/e2e/test_openssl_bio.sh).
+$(SAMPLES_OUT)/bio_ssl_client: samples/bio_ssl_client.c | $(SAMPLES_OUT)
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lssl -lcrypto -o $@
