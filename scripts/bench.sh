@@ -2,29 +2,38 @@
 # SPDX-License-Identifier: MIT
 # tlspcap benchmark (issue #5): what tlspcap costs the traced application, and whether
 # it keeps up.  Usage: scripts/bench.sh [--short] [--rounds N] [--modes "rr bulk"] [--no-hold]
-# [--no-bpf-stats]
+# [--no-bpf-stats] [--no-calls]
 #
-#   make bench                     build tlspcap + .output/bench/{tls_load,bench_floor}, run this
+#   make bench                     build tlspcap + .output/bench/{tls_load,bench_floor,bench_calls}, run this
 #   make bench BENCH_ARGS=--short  (or scripts/bench.sh --short) a few seconds, for CI
 #
 # For each mode (rr: 2 connections, 100 B requests / 1000 B responses; bulk: 4 connections,
 # 16 KiB SSL_write calls, 1 GiB) it runs, interleaved (ROUNDS rounds, order rotated):
 #   none   no tracing
-#   floor  bench_floor: empty BPF programs on tlspcap's probe points (bpf/floor.bpf.c)
+#   floor  the classic floor: bench_floor, empty BPF programs at the entries of the
+#          functions tlspcap probes (bpf/floor.bpf.c)
+#   chosen the new floor: the same empty programs at tlspcap's chosen probe points
+#          (bench_floor --chosen, capture/probe_point.h)
 #   file   tlspcap -w FILE (default settings); the capture is verified byte for byte
 #   null   tlspcap -w /dev/null
-# and prints per-run rows, medians and ratios, tlspcap's CPU seconds, peak RSS (total and
+#   peer   a bpftrace program doing what bcc's sslsniff does: uprobe SSL_write,
+#          uprobe+uretprobe SSL_read, printing each buffer (as far as bpftrace's
+#          buf() goes) to a file
+# and prints per-run rows, medians and ratios (rr: added microseconds per round trip
+# against none), tlspcap's CPU seconds (and per GB captured), peak RSS (total and
 # beyond its ring buffer mappings), ready time (start -> "tlspcap: capturing"), bytes lost
 # (tlspcap's summary) and the verifier's verdict.  Then: 10,000 connections held open under
 # tlspcap (RSS while open / after close), ready time with a few hundred extra processes,
-# and per-program BPF run time (kernel.bpf_stats_enabled) in a separate tlspcap run.
+# per call of every library with a sample peer the cost of an empty program at the
+# function entry against at the chosen point (bench_calls, --no-calls skips it), and
+# per-program BPF run time (kernel.bpf_stats_enabled) in a separate tlspcap run.
 #
 # Asserts nothing about speed.  Exits 1 if something is broken: a load run fails, tlspcap
 # does not start or exits non-zero, or a capture does not verify (missing/mismatched bytes).
 # Builds nothing: run `make bench-tools tlspcap` first (make bench does).
 # Environment: TLSPCAP (binary, default ./tlspcap), BENCH_WORK (scratch dir, default
 # .output/bench/run), RR_CONNS RR_SECONDS BULK_CONNS BULK_MB HOLD_CONNS HOLD_SECONDS
-# EXTRA_PROCS to override the sizes.
+# EXTRA_PROCS CALLS to override the sizes.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +43,7 @@ SHORT=0
 ROUNDS=
 DO_HOLD=1
 DO_STATS=1
+DO_CALLS=1
 MODES="rr bulk"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -41,31 +51,37 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift ;;
 	--no-hold) DO_HOLD=0 ;;
 	--no-bpf-stats) DO_STATS=0 ;;
+	--no-calls) DO_CALLS=0 ;;
 	--modes) MODES=$2; shift ;;
 	-h | --help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "usage: $0 [--short] [--rounds N] [--modes 'rr bulk'] [--no-hold] [--no-bpf-stats]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--short] [--rounds N] [--modes 'rr bulk'] [--no-hold] [--no-bpf-stats] [--no-calls]" >&2; exit 2 ;;
 	esac
 	shift
 done
 
 if [ "$SHORT" = 1 ]; then
 	: "${ROUNDS:=1}" "${RR_CONNS:=2}" "${RR_SECONDS:=1}" "${BULK_CONNS:=4}" "${BULK_MB:=64}"
-	: "${HOLD_CONNS:=200}" "${HOLD_SECONDS:=1}" "${EXTRA_PROCS:=0}"
+	: "${HOLD_CONNS:=200}" "${HOLD_SECONDS:=1}" "${EXTRA_PROCS:=0}" "${CALLS:=20000}"
 	DO_STATS=0
 else
 	: "${ROUNDS:=3}" "${RR_CONNS:=2}" "${RR_SECONDS:=5}" "${BULK_CONNS:=4}" "${BULK_MB:=1024}"
-	: "${HOLD_CONNS:=10000}" "${HOLD_SECONDS:=5}" "${EXTRA_PROCS:=300}"
+	: "${HOLD_CONNS:=10000}" "${HOLD_SECONDS:=5}" "${EXTRA_PROCS:=300}" "${CALLS:=100000}"
 fi
 
 TLSPCAP=${TLSPCAP:-./tlspcap}
 BIN=$ROOT/.output/bench
 LOAD=$BIN/tls_load
 FLOOR=$BIN/bench_floor
+CALLS_BIN=$BIN/bench_calls
 WORK=${BENCH_WORK:-$ROOT/.output/bench/run}
-CONFIGS=(none floor file null)
+CONFIGS=(none floor chosen file null peer)
 FAILED=0
 
-for f in "$TLSPCAP" "$LOAD" "$FLOOR"; do
+if ! command -v bpftrace >/dev/null; then
+	echo "bench: bpftrace missing (the peer): run scripts/setup.sh" >&2
+	exit 2
+fi
+for f in "$TLSPCAP" "$LOAD" "$FLOOR" "$CALLS_BIN"; do
 	if [ ! -x "$f" ]; then
 		echo "bench: $f missing: run 'make bench-tools tlspcap' (or 'make bench')" >&2
 		exit 2
@@ -139,6 +155,19 @@ ring_rss_kb() {
 }
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# The peer: bcc's sslsniff (entry SSL_write, entry and return SSL_read, every buffer
+# printed) in bpftrace.
+peer_script() {
+	cat <<EOF
+uprobe:$LIBSSL:SSL_write { printf("WRITE %d %d %d %r\\n", pid, tid, arg2, buf(arg1, arg2)); }
+uprobe:$LIBSSL:SSL_read { @rbuf[tid] = arg1; }
+uretprobe:$LIBSSL:SSL_read /@rbuf[tid]/ {
+	if ((int32)retval > 0) { printf("READ %d %d %d %r\\n", pid, tid, (int32)retval, buf(@rbuf[tid], (int32)retval)); }
+	delete(@rbuf[tid]);
+}
+EOF
+}
+
 # run_load MODE MANIFEST: runs tls_load, prints its result line's rate.
 run_load() {
 	local out
@@ -188,7 +217,7 @@ stop_tlspcap() {
 #   load_cpu_s other_cpu_s ("!" when other tracers were attached)
 measure() {
 	local mode=$1 config=$2 round=$3 manifest=$WORK/manifest.$1 cap=$WORK/capture.pcapng
-	local log=$WORK/$config.$mode.$round.log rate ring=0 lost=- dropped=- verify=- vline fp
+	local log=$WORK/$config.$mode.$round.log rate ring=0 lost=- dropped=- verify=- vline fp captured=-
 	CPU_S=- HWM_KB=- READY_MS=-
 	SEED=$((round * 16 + ${#config}))
 	local noisy= busy0 busy1 other
@@ -198,8 +227,8 @@ measure() {
 	none)
 		rate=$(run_load "$mode" "$manifest")
 		;;
-	floor)
-		"$FLOOR" "$LIBSSL" 2>"$log" &
+	floor | chosen)
+		"$FLOOR" $([ "$config" = chosen ] && echo --chosen) "$LIBSSL" 2>"$log" &
 		fp=$!
 		if ! wait_for "$log" 'floor: attached' 30; then
 			fail "bench_floor did not attach: $(cat "$log")"
@@ -208,6 +237,19 @@ measure() {
 		fi
 		rate=$(run_load "$mode" "$manifest")
 		kill -INT $fp; wait $fp || fail "bench_floor failed"
+		;;
+	peer)
+		peer_script >"$WORK/peer.bt"
+		bpftrace -o "$WORK/peer.out" "$WORK/peer.bt" 2>"$log" &
+		fp=$!
+		if ! wait_for "$WORK/peer.out" 'Attaching' 60; then
+			fail "bpftrace did not attach: $(cat "$log")"
+			kill -INT $fp 2>/dev/null; wait $fp
+			return
+		fi
+		rate=$(run_load "$mode" "$manifest")
+		kill -INT $fp; wait $fp || fail "bpftrace failed: $(tail -3 "$log")"
+		rm -f "$WORK/peer.out"
 		;;
 	file | null)
 		local target=$cap
@@ -218,6 +260,7 @@ measure() {
 		ring=$(ring_rss_kb "$TL_PID")
 		stop_tlspcap "$log"
 		lost=$(sed -n 's/^tlspcap: .* \([0-9]*\) bytes lost$/\1/p' "$log")
+		captured=$(sed -n 's/^tlspcap: .* \([0-9]*\) bytes in streams,.*/\1/p' "$log")
 		dropped=$(sed -n 's/^tlspcap: lost: [0-9]* records (\([0-9]*\) bytes) dropped.*/\1/p' "$log")
 		if [ "$config" = file ]; then
 			vline=$("$LOAD" verify -M "$manifest" "$cap")
@@ -239,9 +282,9 @@ measure() {
 	other=$(awk -v a="$busy0" -v b="$busy1" -v l="$(cat "$WORK/load_cpu" 2>/dev/null)" -v t="$CPU_S" \
 		'BEGIN {o = b - a - l - (t == "-" ? 0 : t); printf "%.2f", o < 0 ? 0 : o}')
 	[ -n "$noisy" ] && other="$other!"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$config" "$round" "${rate:-0}" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$config" "$round" "${rate:-0}" \
 		"$CPU_S" "$HWM_KB" "$ring" "$READY_MS" "${lost:--}" "${dropped:--}" "$verify" \
-		"$(cat "$WORK/load_cpu" 2>/dev/null)" "$other" >>"$RESULTS"
+		"$(cat "$WORK/load_cpu" 2>/dev/null)" "$other" "${captured:--}" >>"$RESULTS"
 	printf '  %-5s %-6s round %s  rate %10s %-4s  load cpu %5ss  other cpu %5ss  tlspcap cpu %5ss  peak RSS %7s KiB (ring %6s)  ready %4s ms  lost %s (ring drops %s)  verify %s\n' \
 		"$mode" "$config" "$round" "${rate:-0}" "$([ "$mode" = rr ] && echo rt/s || echo MB/s)" \
 		"$(cat "$WORK/load_cpu" 2>/dev/null)" "$other" "$CPU_S" "$HWM_KB" "$ring" "$READY_MS" "${lost:--}" "${dropped:--}" "$verify"
@@ -249,14 +292,16 @@ measure() {
 }
 
 summary() {
-	local mode=$1 unit=$2
-	awk -F'\t' -v mode="$mode" -v unit="$unit" '
+	local mode=$1 unit=$2 conns=$3
+	awk -F'\t' -v mode="$mode" -v unit="$unit" -v conns="$conns" '
 	function median(list,   n, a, i, j, t) {
 		n = split(list, a, " ")
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		if (!n) return 0
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
+	# rr: microseconds a round trip takes longer than untraced (each connection waits for its own)
+	function added_us(r) { return r && none ? (conns / r - conns / none) * 1e6 : 0 }
 	$1 == mode {
 		rate[$2] = rate[$2] " " $4
 		if ($5 != "-") cpu[$2] = cpu[$2] " " $5
@@ -264,30 +309,34 @@ summary() {
 		if ($8 != "-") ready[$2] = ready[$2] " " $8
 		if ($9 != "-") { lost[$2] += $9; drop[$2] += $10 }
 		if ($11 != "-") { vruns[$2]++; if ($11 == "OK") vok[$2]++ }
-		if ($4 + 0 > best[$2]) best[$2] = $4 + 0
+		if ($14 != "-" && $14 + 0 > 0 && $5 != "-") cpugb[$2] = cpugb[$2] " " ($5 / ($14 / 1e9))
 	}
 	END {
 		printf "\n%s: medians over rounds\n", mode
-		printf "  %-6s %12s %8s %8s %8s %12s %12s %9s %12s %s\n", "config", unit, "x none", "x floor", "cpu s", "peakRSS MiB", "beyond ring", "ready ms", "bytes lost", "verified"
-		split("none floor file null", order, " ")
-		none = median(rate["none"]); floor = median(rate["floor"])
-		for (k = 1; k <= 4; k++) {
+		printf "  %-6s %12s %8s %8s %8s %9s %8s %10s %12s %12s %9s %18s %s\n", "config", unit, "x none", "x floor", "x peer",
+			mode == "rr" ? "+us/rt" : "", "cpu s", "cpu s/GB", "peakRSS MiB", "beyond ring", "ready ms", "bytes lost", "verified"
+		split("none floor chosen file null peer", order, " ")
+		none = median(rate["none"]); floor = median(rate["floor"]); peer = median(rate["peer"])
+		for (k = 1; k <= 6; k++) {
 			c = order[k]; r = median(rate[c])
-			printf "  %-6s %12.1f %8.3f %8.3f %8s %12s %12s %9s %12s %s\n", c, r,
-				none ? r / none : 0, floor ? r / floor : 0,
+			printf "  %-6s %12.1f %8.3f %8.3f %8.3f %9s %8s %10s %12s %12s %9s %18s %s\n", c, r,
+				none ? r / none : 0, floor ? r / floor : 0, peer ? r / peer : 0,
+				mode == "rr" ? sprintf("%.1f", added_us(r)) : "",
 				cpu[c] != "" ? sprintf("%.2f", median(cpu[c])) : "-",
+				cpugb[c] != "" ? sprintf("%.2f", median(cpugb[c])) : "-",
 				hwm[c] != "" ? sprintf("%.1f", median(hwm[c]) / 1024) : "-",
 				beyond[c] != "" ? sprintf("%.1f", median(beyond[c]) / 1024) : "-",
 				ready[c] != "" ? median(ready[c]) : "-",
 				c == "file" || c == "null" ? lost[c] " (ring " drop[c] ")" : "-",
 				vruns[c] ? vok[c] + 0 "/" vruns[c] " OK" : "-"
 		}
-		f = median(rate["file"]); n = median(rate["null"])
-		printf "  ratios: floor/none %.3f | tlspcap(file)/floor %.3f, /none %.3f | tlspcap(null)/floor %.3f, /none %.3f\n",
-			none ? floor / none : 0, floor ? f / floor : 0, none ? f / none : 0, floor ? n / floor : 0, none ? n / none : 0
-		printf "  best-of-rounds: none %.1f floor %.1f file %.1f null %.1f -> file/floor %.3f, file/none %.3f, null/floor %.3f\n",
-			best["none"], best["floor"], best["file"], best["null"], best["floor"] ? best["file"] / best["floor"] : 0,
-			best["none"] ? best["file"] / best["none"] : 0, best["floor"] ? best["null"] / best["floor"] : 0
+		f = median(rate["file"]); n = median(rate["null"]); ch = median(rate["chosen"])
+		printf "  ratios: tlspcap(file)/none %.3f, /floor %.3f, /peer %.3f | tlspcap(null)/none %.3f | floor/none %.3f, chosen/none %.3f\n",
+			none ? f / none : 0, floor ? f / floor : 0, peer ? f / peer : 0, none ? n / none : 0,
+			none ? floor / none : 0, none ? ch / none : 0
+		if (mode == "rr")
+			printf "  added per round trip: floor %.1f us, chosen %.1f us, tlspcap(file) %.1f us (%.2f of the floor'"'"'s), peer %.1f us\n",
+				added_us(floor), added_us(ch), added_us(f), added_us(floor) ? added_us(f) / added_us(floor) : 0, added_us(peer)
 	}' "$RESULTS"
 }
 
@@ -297,13 +346,13 @@ check_floor_mirrors_tlspcap
 for mode in $MODES; do
 	echo "bench: $mode"
 	for round in $(seq 1 "$ROUNDS"); do
-		for i in 0 1 2 3; do
-			measure "$mode" "${CONFIGS[$(((i + round - 1) % 4))]}" "$round"
+		for i in "${!CONFIGS[@]}"; do
+			measure "$mode" "${CONFIGS[$(((i + round - 1) % ${#CONFIGS[@]}))]}" "$round"
 		done
 	done
 done
-[[ " $MODES " == *" rr "* ]] && summary rr "rt/s"
-[[ " $MODES " == *" bulk "* ]] && summary bulk "MB/s"
+[[ " $MODES " == *" rr "* ]] && summary rr "rt/s" "$RR_CONNS"
+[[ " $MODES " == *" bulk "* ]] && summary bulk "MB/s" "$BULK_CONNS"
 
 # 10,000 connections open at once under tlspcap: RSS while open and after they close.
 if [ "$DO_HOLD" = 1 ]; then
@@ -362,6 +411,36 @@ if [ "$EXTRA_PROCS" -gt 0 ]; then
 	echo "bench: ready time with $nprocs processes: ${readies[*]} ms ($(grep -o 'capturing on .*processes' "$WORK/tlspcap.ready.log"))"
 	kill "${pids[@]}" 2>/dev/null
 	wait "${pids[@]}" 2>/dev/null
+fi
+
+# Per call, for every library with a sample peer: the empty floor program at the function
+# entry against at tlspcap's chosen point (bench_calls: calls that return at once).
+if [ "$DO_CALLS" = 1 ]; then
+	echo
+	echo "bench: per-call cost, ns per call ($CALLS calls each; + = added to untraced): empty programs at the entry vs at the chosen point"
+	printf '  %-26s %9s %14s %14s %s\n' function untraced "at entry" "at chosen" "chosen point"
+	D=/usr/lib/x86_64-linux-gnu
+	for spec in "openssl $LIBSSL" "boringssl $D/android/libssl.so.0" "wolfssl $D/libwolfssl.so.35" \
+		"mbedtls $D/libmbedtls.so.14" "nspr $D/libnspr4.so"; do
+		read -r kind lib <<<"$spec"
+		[ -e "$lib" ] || { echo "  ($kind: $lib missing)"; continue; }
+		for config in none floor chosen; do
+			fp=
+			if [ "$config" != none ]; then
+				"$FLOOR" --uprobes-only $([ "$config" = chosen ] && echo --chosen) "$lib" 2>"$WORK/calls.$config.log" &
+				fp=$!
+				wait_for "$WORK/calls.$config.log" 'floor: attached' 30 || { fail "bench_floor on $lib: $(cat "$WORK/calls.$config.log")"; kill -INT $fp; wait $fp; continue; }
+			fi
+			LD_LIBRARY_PATH=$(dirname "$lib") "$CALLS_BIN" "$kind" "$lib" "$CALLS" >"$WORK/calls.$config" ||
+				fail "bench_calls $kind failed"
+			[ -n "$fp" ] && { kill -INT $fp; wait $fp; }
+		done
+		join <(sort "$WORK/calls.none") <(sort "$WORK/calls.floor") | join - <(sort "$WORK/calls.chosen") |
+			while read -r fn n e c; do
+				pt=$(grep "floor:   $fn:" "$WORK/calls.chosen.log" | head -1 | awk '{print $3}')
+				printf '  %-26s %9s %14s %14s %s\n' "$kind $fn" "$n" "$e (+$((e - n)))" "$c (+$((c - n)))" "${pt:-?}"
+			done
+	done
 fi
 
 # Per-program BPF cost (not part of the timed table: stats add overhead to every program).

@@ -2,27 +2,32 @@
 /*
  * bench_floor: the benchmark's cost floor.  Loads bpf/floor.bpf.c (empty
  * programs on the same probe points as tlspcap), attaches the syscall and
- * scheduler hooks, then the uprobes on every LIBSSL given, prints
- * "floor: attached N probes" to stderr and waits for SIGINT/SIGTERM.
+ * scheduler hooks, then the uprobes on every LIB given, at the functions
+ * tlspcap probes there (its discovery table), prints "floor: attached N
+ * probes" to stderr and waits for SIGINT/SIGTERM.
  *
- *   bench_floor [--uprobes-only | --hooks-only | --no-return] LIBSSL...
+ *   bench_floor [--chosen] [--uprobes-only | --hooks-only | --no-return] LIB...
  *       e.g. bench_floor /usr/lib/x86_64-linux-gnu/libssl.so.3
  *
- * The options split the floor for the cost analysis: only the uprobes, only
- * the syscall/scheduler hooks, or no uretprobes.
+ * The classic floor puts each probe at its function's entry; --chosen at the
+ * point tlspcap chooses (capture/probe_point.h).  The other options split
+ * the floor for the cost analysis: only the uprobes, only the syscall and
+ * scheduler hooks, or no uretprobes.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
+#include "discover.h"
+#include "disasm.h"
 #include "floor.skel.h"
+#include "probe_point.h"
 
 #define MAX_LINKS 256
 
@@ -41,49 +46,107 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 static struct bpf_link *links[MAX_LINKS];
 static int nr_links;
 
-/* Same set as capture/probes.c: entry (+ return) per function. */
-static const struct {
-	const char *name;
-	int has_return;
-} sites[] = {
-	{ "SSL_write", 1 },  { "SSL_read", 1 },   { "SSL_write_ex", 1 }, { "SSL_read_ex", 1 },
-	{ "SSL_set_fd", 0 }, { "SSL_set_rfd", 0 }, { "SSL_set_wfd", 0 },
-};
-
-static struct bpf_program *entry_prog(struct floor_bpf *skel, const char *name)
+/* The empty twin of the program tlspcap runs in @role (capture/probes.c). */
+static struct bpf_program *entry_prog(struct floor_bpf *skel, enum tls_probe_role role)
 {
-	if (!strcmp(name, "SSL_write"))
+	switch (role) {
+	case TLS_ROLE_SEND:
+	case TLS_ROLE_SEND_SSIZE:
 		return skel->progs.floor_ssl_write_enter;
-	if (!strcmp(name, "SSL_read"))
+	case TLS_ROLE_RECV:
+	case TLS_ROLE_RECV_SSIZE:
 		return skel->progs.floor_ssl_read_enter;
-	if (!strcmp(name, "SSL_write_ex"))
+	case TLS_ROLE_SEND_EX:
 		return skel->progs.floor_ssl_write_ex_enter;
-	if (!strcmp(name, "SSL_read_ex"))
+	case TLS_ROLE_RECV_EX:
 		return skel->progs.floor_ssl_read_ex_enter;
-	return skel->progs.floor_ssl_set_fd;
+	case TLS_ROLE_SEND_EX2:
+		return skel->progs.floor_send_ex2_enter;
+	case TLS_ROLE_SEND_IOV:
+		return skel->progs.floor_send_iov_enter;
+	case TLS_ROLE_SET_FD:
+		return skel->progs.floor_ssl_set_fd;
+	case TLS_ROLE_SET_FD_PTR:
+		return skel->progs.floor_set_fd_ptr;
+	}
+	return NULL;
 }
 
-static int attach(struct bpf_program *prog, const char *path, const char *fn, int retprobe)
+static struct bpf_program *return_prog(struct floor_bpf *skel, enum tls_probe_role role)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = fn, .retprobe = retprobe);
+	switch (role) {
+	case TLS_ROLE_SET_FD:
+	case TLS_ROLE_SET_FD_PTR:
+		return NULL;
+	case TLS_ROLE_SEND_SSIZE:
+	case TLS_ROLE_RECV_SSIZE:
+		return skel->progs.floor_tls_return_ssize;
+	case TLS_ROLE_SEND_IOV:
+		return skel->progs.floor_tls_return_iov;
+	default:
+		return skel->progs.floor_tls_return;
+	}
+}
+
+static int attach(struct bpf_program *prog, const char *path, uint64_t offset, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
 	struct bpf_link *link;
 
 	if (nr_links == MAX_LINKS)
 		return -E2BIG;
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &opts);
+	link = bpf_program__attach_uprobe_opts(prog, -1, path, offset, &opts);
 	if (!link)
 		return -errno;
 	links[nr_links++] = link;
 	return 0;
 }
 
+/* Every site tlspcap probes in @path, at its classic or chosen point, each point once. */
+static int attach_library(struct floor_bpf *skel, struct disasm *d, const char *path, bool chosen,
+			  bool returns, int *uprobes)
+{
+	struct probe_point points[TLS_LIBRARY_MAX_SITES];
+	struct library_set set = { 0 };
+	const struct tls_library *lib;
+	size_t i, j;
+	int err = library_set__add_path(&set, path);
+
+	if (err)
+		goto cleanup;
+	lib = &set.libs[0];
+	if (chosen)
+		probe_points__choose(d, lib, points);
+	else
+		probe_points__classic(lib, points, "classic floor");
+	for (i = 0; !err && i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
+		struct bpf_program *ret = return_prog(skel, points[i].role);
+
+		for (j = 0; j < i && points[j].offset != points[i].offset; j++)
+			;
+		if (!(lib->sites_found & (1u << i)) || j < i)
+			continue;
+		err = attach(entry_prog(skel, points[i].role), lib->path, points[i].offset, false);
+		if (!err && ret && returns)
+			err = attach(ret, lib->path, points[i].offset, true);
+		if (err)
+			fprintf(stderr, "floor: %s in %s: %s\n", lib->type->sites[i].symbol, path,
+				strerror(-err));
+		*uprobes += 1 + (ret && returns);
+		fprintf(stderr, "floor:   %s: %s at %#llx\n", lib->type->sites[i].symbol,
+			probe_point_kind__name(points[i].kind), (unsigned long long)points[i].offset);
+	}
+cleanup:
+	library_set__clear(&set);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct floor_bpf *skel;
-	struct stat st;
-	int i, err, uprobes = 0, first = 1, hooks = 1, probes = 1, returns = 1;
-	size_t s;
+	struct disasm *d;
+	int i, err, uprobes = 0, first = 1, hooks = 1, probes = 1, returns = 1, chosen = 0;
 
 	for (; first < argc && !strncmp(argv[first], "--", 2); first++) {
 		if (!strcmp(argv[first], "--uprobes-only"))
@@ -92,21 +155,19 @@ int main(int argc, char **argv)
 			probes = 0;
 		else if (!strcmp(argv[first], "--no-return"))
 			returns = 0;
+		else if (!strcmp(argv[first], "--chosen"))
+			chosen = 1;
 		else
 			break;
 	}
 	if (first >= argc) {
-		fprintf(stderr, "usage: bench_floor [--uprobes-only | --hooks-only | --no-return] LIBSSL...\n");
+		fprintf(stderr, "usage: bench_floor [--chosen] [--uprobes-only | --hooks-only | --no-return] LIB...\n");
 		return 2;
 	}
 	libbpf_set_print(quiet);
-	if (stat("/sys/kernel/tracing/events", &st) &&
-	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY) {
-		perror("floor: mount tracefs");
-		return 1;
-	}
+	d = disasm__new();
 	skel = floor_bpf__open_and_load();
-	if (!skel) {
+	if (!skel || !d) {
 		perror("floor: loading bpf/floor.bpf.c");
 		return 1;
 	}
@@ -116,28 +177,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: attaching hooks: %s\n", strerror(-err));
 		return 1;
 	}
-	for (i = first; probes && i < argc; i++) {
-		for (s = 0; s < sizeof(sites) / sizeof(sites[0]); s++) {
-			err = attach(entry_prog(skel, sites[s].name), argv[i], sites[s].name, 0);
-			if (!err && sites[s].has_return && returns)
-				err = attach(skel->progs.floor_tls_return, argv[i], sites[s].name, 1);
-			if (err) {
-				fprintf(stderr, "floor: %s in %s: %s\n", sites[s].name, argv[i],
-					strerror(-err));
-				return 1;
-			}
-			uprobes += 1 + (sites[s].has_return && returns);
-		}
-	}
+	for (i = first; probes && i < argc; i++)
+		if (attach_library(skel, d, argv[i], chosen, returns, &uprobes))
+			return 1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "floor: attached %d uprobes on %d librar%s%s\n", uprobes,
-		probes ? argc - first : 0, argc - first == 1 ? "y" : "ies",
-		hooks ? " + syscall/scheduler hooks" : "");
+	fprintf(stderr, "floor: attached %d uprobes (%s points) on %d librar%s%s\n", uprobes,
+		chosen ? "chosen" : "classic", probes ? argc - first : 0,
+		argc - first == 1 ? "y" : "ies", hooks ? " + syscall/scheduler hooks" : "");
 	while (!stop)
 		pause();
 	for (i = 0; i < nr_links; i++)
 		bpf_link__destroy(links[i]);
 	floor_bpf__destroy(skel);
+	disasm__free(d);
 	return 0;
 }

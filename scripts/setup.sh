@@ -27,6 +27,8 @@ PACKAGES=(
 	# Redaction of database passwords (tests/e2e/test_redact_db.sh): psql against a
 	# PostgreSQL server with TLS, redis-cli --tls against redis-server
 	postgresql postgresql-client redis-server redis-tools
+	# The benchmark's peer tracer (scripts/bench.sh: bcc's sslsniff in bpftrace).
+	bpftrace
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )
