@@ -122,10 +122,14 @@ static int attach_library(struct floor_bpf *skel, struct disasm *d, const char *
 	for (i = 0; !err && i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
 		struct bpf_program *ret = return_prog(skel, points[i].role);
 
+		if (!(lib->sites_found & (1u << i)))
+			continue;
+		fprintf(stderr, "floor:   %s: %s at %#llx\n", lib->type->sites[i].symbol,
+			probe_point_kind__name(points[i].kind), (unsigned long long)points[i].offset);
 		for (j = 0; j < i && points[j].offset != points[i].offset; j++)
 			;
-		if (!(lib->sites_found & (1u << i)) || j < i)
-			continue;
+		if (j < i)
+			continue; /* wrappers sharing their callee share its probe */
 		err = attach(entry_prog(skel, points[i].role), lib->path, points[i].offset, false);
 		if (!err && ret && returns)
 			err = attach(ret, lib->path, points[i].offset, true);
@@ -133,8 +137,6 @@ static int attach_library(struct floor_bpf *skel, struct disasm *d, const char *
 			fprintf(stderr, "floor: %s in %s: %s\n", lib->type->sites[i].symbol, path,
 				strerror(-err));
 		*uprobes += 1 + (ret && returns);
-		fprintf(stderr, "floor:   %s: %s at %#llx\n", lib->type->sites[i].symbol,
-			probe_point_kind__name(points[i].kind), (unsigned long long)points[i].offset);
 	}
 cleanup:
 	library_set__clear(&set);
