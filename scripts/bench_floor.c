@@ -146,6 +146,7 @@ cleanup:
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t stop_signals, waiting;
 	struct floor_bpf *skel;
 	struct disasm *d;
 	int i, err, uprobes = 0, first = 1, hooks = 1, probes = 1, returns = 1, chosen = 0;
@@ -182,13 +183,18 @@ int main(int argc, char **argv)
 	for (i = first; probes && i < argc; i++)
 		if (attach_library(skel, d, argv[i], chosen, returns, &uprobes))
 			return 1;
+	/* blocked until sigsuspend: a signal right after the line below is not missed */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_signals, &waiting);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	fprintf(stderr, "floor: attached %d uprobes (%s points) on %d librar%s%s\n", uprobes,
 		chosen ? "chosen" : "classic", probes ? argc - first : 0,
 		argc - first == 1 ? "y" : "ies", hooks ? " + syscall/scheduler hooks" : "");
 	while (!stop)
-		pause();
+		sigsuspend(&waiting);
 	for (i = 0; i < nr_links; i++)
 		bpf_link__destroy(links[i]);
 	floor_bpf__destroy(skel);
