@@ -78,10 +78,11 @@ printf 'GET /page.txt HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$P" >bio.req
 
 # check CLIENT_PID SERVER_PID WHAT C2S_FILE|- S2C_FILE: one stream, both ends, exact bytes
 check() {
-	local cpid=$1 spid=$2 what=$3 c2s=$4 s2c=$5 s
+	local cpid=$1 spid=$2 what=$3 c2s=$4 s2c=$5 s server_streams
 	s=$(streams_with_key "$F" PID "$cpid")
 	assert_eq "$(printf '%s\n' "$s" | grep -c .)" 1 "streams of $what (pid $cpid)"
-	streams_with_key "$F" PID "$spid" | grep -qx "$s" ||
+	server_streams=$(streams_with_key "$F" PID "$spid")
+	printf '%s\n' "$server_streams" | grep -qx "$s" ||
 		fail "stream $s of $what has no comment of the server (pid $spid): $(stream_comment "$F" "$s")"
 	ok "stream $s of $what carries the server's PID $spid"
 	stream_bytes "$F" "$s" server >"s2c-$s.bin"
