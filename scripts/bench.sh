@@ -182,7 +182,8 @@ run_load() {
 # start_tlspcap OUTPUT LOG: starts tlspcap under /usr/bin/time; sets TL_PID, TIME_PID, READY_MS.
 start_tlspcap() {
 	local t0 i
-	rm -f "$WORK/time.txt"
+	# a log left by an earlier run would say "capturing" before this one truncates it
+	rm -f "$WORK/time.txt" "$2"
 	t0=$(now_ns)
 	/usr/bin/time -f 'BENCHTIME %e %U %S %M' -o "$WORK/time.txt" "$TLSPCAP" -w "$1" 2>"$2" &
 	TIME_PID=$!
@@ -222,6 +223,7 @@ measure() {
 	SEED=$((round * 16 + ${#config}))
 	local noisy= busy0 busy1 other
 	noisy=$(wait_quiet)
+	rm -f "$log" "$WORK/peer.out" # an old one would say "attached" too early
 	busy0=$(busy_s)
 	case $config in
 	none)
@@ -427,6 +429,7 @@ if [ "$DO_CALLS" = 1 ]; then
 		for config in none floor chosen; do
 			fp=
 			if [ "$config" != none ]; then
+				rm -f "$WORK/calls.$config.log"
 				"$FLOOR" --uprobes-only $([ "$config" = chosen ] && echo --chosen) "$lib" 2>"$WORK/calls.$config.log" &
 				fp=$!
 				wait_for "$WORK/calls.$config.log" 'floor: attached' 30 || { fail "bench_floor on $lib: $(cat "$WORK/calls.$config.log")"; kill -INT $fp; wait $fp; continue; }
