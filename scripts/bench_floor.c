@@ -68,6 +68,9 @@ static struct bpf_program *entry_prog(struct floor_bpf *skel, enum tls_probe_rol
 		return skel->progs.floor_ssl_set_fd;
 	case TLS_ROLE_SET_FD_PTR:
 		return skel->progs.floor_set_fd_ptr;
+	case TLS_ROLE_GO_WRITE:
+	case TLS_ROLE_GO_READ:
+		break; /* Go's returns are uprobes on its RETs: not part of this floor */
 	}
 	return NULL;
 }
@@ -122,7 +125,7 @@ static int attach_library(struct floor_bpf *skel, struct disasm *d, const char *
 	for (i = 0; !err && i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
 		struct bpf_program *ret = return_prog(skel, points[i].role);
 
-		if (!(lib->sites_found & (1u << i)))
+		if (!(lib->sites_found & (1u << i)) || !entry_prog(skel, points[i].role))
 			continue;
 		fprintf(stderr, "floor:   %s: %s at %#llx\n", lib->type->sites[i].symbol,
 			probe_point_kind__name(points[i].kind), (unsigned long long)points[i].offset);
