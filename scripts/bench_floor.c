@@ -70,6 +70,7 @@ static struct bpf_program *entry_prog(struct floor_bpf *skel, enum tls_probe_rol
 		return skel->progs.floor_set_fd_ptr;
 	case TLS_ROLE_GO_WRITE:
 	case TLS_ROLE_GO_READ:
+	case TLS_ROLE_GO_HANDSHAKE:
 		break; /* Go's returns are uprobes on its RETs: not part of this floor */
 	}
 	return NULL;
