@@ -244,6 +244,16 @@ size_t redact_line_length(const uint8_t *buf, size_t len)
 	return lf ? (size_t)(lf - buf) + 1 : 0;
 }
 
+size_t redact_next_line(struct redact_ctx *ctx, const uint8_t *buf, size_t len, bool final,
+			const char *why)
+{
+	size_t n = redact_line_length(buf, len);
+
+	if (!n && (final || len >= REDACT_LINE_MAX))
+		redact_ctx__lose(ctx, why);
+	return n;
+}
+
 struct redactor {
 	struct redact_policy *policy;
 	struct redact_stats stats;

@@ -12,7 +12,6 @@
 
 #include "redact_proto.h"
 
-#define LINE_MAX_BYTES (64u << 10)
 #define METHODS_QUEUED 64
 
 enum h1_state {
@@ -261,13 +260,9 @@ static size_t h1_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 			pos = len;
 			break;
 		default:
-			n = redact_line_length(buf + pos, len - pos);
-			if (!n) {
-				if (!final && len - pos < LINE_MAX_BYTES)
-					return pos; /* wait for the rest of the line */
-				redact_ctx__lose(ctx, "HTTP/1 line too long or cut short");
+			n = redact_next_line(ctx, buf + pos, len - pos, final, "HTTP/1 line too long or cut short");
+			if (!n)
 				return pos;
-			}
 			h1_line(h, hh, ctx, dir, buf + pos, n);
 			if (ctx->lost)
 				return pos;

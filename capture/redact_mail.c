@@ -13,7 +13,6 @@
 
 #include "redact_proto.h"
 
-#define LINE_MAX_BYTES (64u << 10)
 
 struct mail {
 	bool sasl;            /* client lines are SASL data */
@@ -151,13 +150,9 @@ static size_t mail_process(void *state, struct redact_ctx *ctx, enum tcp_stream_
 		return len;
 	}
 	while (pos < len) {
-		n = redact_line_length(buf + pos, len - pos);
-		if (!n) {
-			if (!final && len - pos < LINE_MAX_BYTES)
-				return pos;
-			redact_ctx__lose(ctx, "mail line too long or cut short");
+		n = redact_next_line(ctx, buf + pos, len - pos, final, "mail line too long or cut short");
+		if (!n)
 			return pos;
-		}
 		mail_client_line(m, ctx, buf + pos, n);
 		pos += n;
 	}

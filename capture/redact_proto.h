@@ -126,7 +126,15 @@ unsigned int redact_comment(const struct redact_policy *policy, struct redact_ta
 /* A Redis command given as words (an inline command, redis-cli's arguments). */
 void redact_redis_command(struct redact_ctx *ctx, uint8_t *line, size_t len);
 
+#define REDACT_LINE_MAX (64u << 10)
+
 /* Shared by the line protocols: the length of the line at @buf with its LF, 0 if none yet. */
 size_t redact_line_length(const uint8_t *buf, size_t len);
+/*
+ * The next whole line, as redact_line_length; 0 while it is not all here, or
+ * (ctx->lost, @why) when it cannot be: longer than REDACT_LINE_MAX, or @final.
+ */
+size_t redact_next_line(struct redact_ctx *ctx, const uint8_t *buf, size_t len, bool final,
+			const char *why);
 
 #endif /* TLSPCAP_REDACT_PROTO_H */

@@ -11,7 +11,6 @@
 
 #include "redact_proto.h"
 
-#define LINE_MAX_BYTES (64u << 10)
 #define WORD_MAX 24
 
 enum redis_state {
@@ -169,13 +168,9 @@ static size_t redis_process(void *state, struct redact_ctx *ctx, enum tcp_stream
 			}
 			continue;
 		}
-		n = redact_line_length(buf + pos, len - pos);
-		if (!n) {
-			if (!final && len - pos < LINE_MAX_BYTES)
-				return pos;
-			redact_ctx__lose(ctx, "Redis line too long or cut short");
+		n = redact_next_line(ctx, buf + pos, len - pos, final, "Redis line too long or cut short");
+		if (!n)
 			return pos;
-		}
 		switch (r->state) {
 		case R_COMMAND:
 			if (buf[pos] == '*') {

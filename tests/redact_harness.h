@@ -33,6 +33,19 @@ struct harness {
 	char summary[1024];
 };
 
+/* Fails the test, showing @hay, when @needle is not in it / is in it. */
+static inline void assert_has(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("'%s' not in:\n%s", needle, hay);
+}
+
+static inline void assert_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle))
+		fail_msg("'%s' still in:\n%s", needle, hay);
+}
+
 static inline void harness_open_policy(struct harness *h, struct redact_policy *policy, bool joined)
 {
 	struct pcapng_section_info section = { .application = "test" };

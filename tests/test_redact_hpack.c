@@ -94,18 +94,6 @@ static char *header_values(const char *path)
 	return out;
 }
 
-static void assert_has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fail_msg("'%s' not in:\n%s", needle, hay);
-}
-
-static void assert_lacks(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle))
-		fail_msg("'%s' still in:\n%s", needle, hay);
-}
-
 static void check_client(bool split)
 {
 	struct harness h;

@@ -9,18 +9,6 @@
 
 #include "redact_harness.h"
 
-static void assert_has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fail_msg("'%s' not in:\n%s", needle, hay);
-}
-
-static void assert_lacks(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle))
-		fail_msg("'%s' still in:\n%s", needle, hay);
-}
-
 static const char request[] =
 	"POST /login?user=alice&password=Qp4sSw0rd&next=/home HTTP/1.1\r\n"
 	"Host: example.org\r\n"

@@ -13,12 +13,6 @@
 #define C2S TCP_STREAM_CLIENT_TO_SERVER
 #define S2C TCP_STREAM_SERVER_TO_CLIENT
 
-static void assert_has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fail_msg("'%s' not in:\n%s", needle, hay);
-}
-
 /*
  * A gap cuts a header short: what is held is masked, the bytes after the gap
  * are masked until a record starts a message, then followed again.
