@@ -244,6 +244,29 @@ size_t redact_line_length(const uint8_t *buf, size_t len)
 	return lf ? (size_t)(lf - buf) + 1 : 0;
 }
 
+uint64_t redact_number(const uint8_t *p, size_t len, unsigned int base, size_t *digits)
+{
+	uint64_t v = 0;
+	size_t i = 0, n = 0;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	for (; i < len; i++, n++) {
+		unsigned int d;
+
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if (base == 16 && (p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')
+			d = (p[i] | 0x20) - 'a' + 10;
+		else
+			break;
+		v = v > (UINT64_MAX - d) / base ? UINT64_MAX : v * base + d;
+	}
+	if (digits)
+		*digits = n;
+	return v;
+}
+
 size_t redact_next_line(struct redact_ctx *ctx, const uint8_t *buf, size_t len, bool final,
 			const char *why)
 {

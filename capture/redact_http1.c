@@ -126,7 +126,7 @@ static void request_line(struct h1 *h, struct redact_ctx *ctx, uint8_t *line, si
 
 static void status_line(struct h1 *h, struct h1_half *hh, const uint8_t *line, size_t len)
 {
-	hh->status = len >= 12 ? atoi((const char *)line + 9) : 0;
+	hh->status = len >= 12 ? (int)redact_number(line + 9, 3, 10, NULL) : 0;
 	hh->head = false;
 	if (hh->status >= 200 && h->head_out != h->head_in)
 		hh->head = h->head[h->head_out++ % METHODS_QUEUED];
@@ -157,7 +157,7 @@ static void header_line(struct h1_half *hh, struct redact_ctx *ctx, uint8_t *lin
 	start = name_len + 1;
 	if (header_is(line, name_len, "content-length")) {
 		hh->has_length = true;
-		hh->remaining = strtoull((const char *)line + start, NULL, 10);
+		hh->remaining = redact_number(line + start, end - start, 10, NULL);
 	} else if (header_is(line, name_len, "transfer-encoding")) {
 		hh->chunked = memmem(line + start, end - start, "chunked", 7) != NULL;
 	}
@@ -213,10 +213,10 @@ static void h1_line(struct h1 *h, struct h1_half *hh, struct redact_ctx *ctx,
 			header_line(hh, ctx, line, len);
 		return;
 	case H1_CHUNK_SIZE: {
-		char *end;
+		size_t digits;
 
-		hh->remaining = strtoull((const char *)line, &end, 16);
-		if (end == (char *)line) {
+		hh->remaining = redact_number(line, len, 16, &digits);
+		if (!digits) {
 			redact_ctx__lose(ctx, "HTTP/1 chunk size unreadable");
 			return;
 		}

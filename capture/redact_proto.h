@@ -128,6 +128,13 @@ void redact_redis_command(struct redact_ctx *ctx, uint8_t *line, size_t len);
 
 #define REDACT_LINE_MAX (64u << 10)
 
+/*
+ * The number (base 10 or 16) at @p after spaces and tabs, within @len bytes
+ * (the buffers held are not NUL-terminated); @digits (may be NULL) gets how
+ * many digits it had.  Saturates instead of overflowing.
+ */
+uint64_t redact_number(const uint8_t *p, size_t len, unsigned int base, size_t *digits);
+
 /* Shared by the line protocols: the length of the line at @buf with its LF, 0 if none yet. */
 size_t redact_line_length(const uint8_t *buf, size_t len);
 /*

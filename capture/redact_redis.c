@@ -175,7 +175,7 @@ static size_t redis_process(void *state, struct redact_ctx *ctx, enum tcp_stream
 		case R_COMMAND:
 			if (buf[pos] == '*') {
 				memset(r, 0, sizeof(*r));
-				r->args = strtol((const char *)buf + pos + 1, NULL, 10);
+				r->args = (long)redact_number(buf + pos + 1, n - 1, 10, NULL);
 				r->secret_at = -1;
 				r->arg = -1;
 				r->state = r->args > 0 ? R_BULK_HEADER : R_COMMAND;
@@ -189,7 +189,7 @@ static size_t redis_process(void *state, struct redact_ctx *ctx, enum tcp_stream
 				return pos;
 			}
 			r->arg++;
-			r->left = strtoull((const char *)buf + pos + 1, NULL, 10);
+			r->left = redact_number(buf + pos + 1, n - 1, 10, NULL);
 			r->cur_len = 0;
 			r->run = 0;
 			r->secret = r->arg == r->secret_at;

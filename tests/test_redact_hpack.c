@@ -26,7 +26,8 @@ struct bytes {
 static void put(struct bytes *o, const void *p, size_t n)
 {
 	assert_true(o->n + n <= sizeof(o->b));
-	memcpy(o->b + o->n, p, n);
+	if (n)
+		memcpy(o->b + o->n, p, n);
 	o->n += n;
 }
 
