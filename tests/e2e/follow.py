@@ -6,6 +6,10 @@
   follow.py streams FILE                        one JSON object per stream (addresses, comments)
   follow.py comment FILE STREAM                 the stream's comment(s), real newlines
   follow.py with-key FILE KEY VALUE             stream numbers whose comment has "KEY: VALUE"
+  follow.py gaps FILE                           bytes in sequence holes (all streams), each
+                                                declared by the next frame's comment
+  follow.py extents FILE                        per stream: "STREAM C2S S2C", the bytes each
+                                                side sent up to its FIN (captured + gaps)
   follow.py h2data FILE STREAM OUTDIR            HTTP/2 DATA payloads of the server->client
                                                 direction, one file per HTTP/2 stream id
   follow.py match FILE --server-port P --expect DIR [--min-streams N] [--prefix]
@@ -167,12 +171,13 @@ def first_diff(a, b):
 GAP_RE = re.compile(r"tlspcap: (\d+) bytes not captured before this (?:segment|FIN)")
 
 
-def segments(path):
+def segments(path, payload=True):
     """{stream: {client port: [(offset, payload, declared gap, fin)], server port: [...]}}
-    in file order; offsets from tshark's relative sequence numbers."""
+    in file order; offsets from tshark's relative sequence numbers.  Without @payload,
+    payloads are zero bytes of the frame's length."""
     out = tshark(["-r", path, "-Y", "tcp", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport",
                   "-e", "tcp.seq", "-e", "tcp.len", "-e", "tcp.flags.syn", "-e", "tcp.flags.fin",
-                  "-e", "tcp.payload", "-e", "frame.comment"]).decode("latin-1")
+                  "-e", "tcp.payload" if payload else "frame.len", "-e", "frame.comment"]).decode("latin-1")
     res = {}
     for line in out.split("\n"):
         f = line.split("\t", 7)
@@ -182,7 +187,8 @@ def segments(path):
         gap = sum(int(n) for n in GAP_RE.findall(comment))
         fin = f[5] in ("1", "True")
         res.setdefault(int(f[0]), {}).setdefault(int(f[1]), []).append(
-            (int(f[2]) - 1, bytes.fromhex(f[6].replace(":", "")) if int(f[3]) else b"", gap, fin))
+            (int(f[2]) - 1, (bytes.fromhex(f[6].replace(":", "")) if payload else bytes(int(f[3])))
+             if int(f[3]) else b"", gap, fin))
     return res
 
 
@@ -216,6 +222,44 @@ def account(segs, sent, lossy):
     if lost and not lossy:
         errors.append("%d bytes lost" % lost)
     return captured, lost, errors
+
+
+def cmd_gaps(a):
+    """Every hole in every stream's sequence numbers is declared by a comment."""
+    errors, holes = [], 0
+    for stream, dirs in sorted(segments(a.file, payload=False).items()):
+        for port, segs in dirs.items():
+            pos = 0
+            for off, data, gap, fin in segs:
+                if off > pos or gap:
+                    if gap != off - pos:
+                        errors.append("stream %d from port %d: %d bytes missing at offset %d, "
+                                      "the frame after says %d" % (stream, port, off - pos, pos, gap))
+                    holes += max(0, off - pos)
+                pos = max(pos, off + len(data))
+                if fin:
+                    break
+    for err in errors[:30]:
+        print("gaps: " + err, file=sys.stderr)
+    if errors:
+        sys.exit(1)
+    print(holes)
+
+
+def cmd_extents(a):
+    """Per stream: bytes the client and the server sent, as far as the FINs say."""
+    segs_of = segments(a.file, payload=False)
+    for e in stream_info(a.file):
+        if e["client"] is None:
+            continue
+        cport = split_hostport(e["client"])[1]
+        ext = {True: 0, False: 0}
+        for port, segs in segs_of.get(e["stream"], {}).items():
+            for off, data, gap, fin in segs:
+                ext[port == cport] = max(ext[port == cport], off + len(data))
+                if fin:
+                    break
+        print("%d %d %d" % (e["stream"], ext[True], ext[False]))
 
 
 def check_accounting(a, mine, expected):
@@ -347,6 +391,10 @@ def main():
     m.add_argument("--prefix", action="store_true")
     m.add_argument("--with-syn", action="store_true")
     m.add_argument("--lossy", action="store_true")
+    g = sub.add_parser("gaps")
+    g.add_argument("file")
+    x = sub.add_parser("extents")
+    x.add_argument("file")
     a = ap.parse_args()
 
     if a.cmd == "bytes":
@@ -378,6 +426,10 @@ def main():
             print(sid, len(body))
     elif a.cmd == "match":
         cmd_match(a)
+    elif a.cmd == "gaps":
+        cmd_gaps(a)
+    elif a.cmd == "extents":
+        cmd_extents(a)
 
 
 if __name__ == "__main__":
