@@ -507,6 +507,7 @@ static __always_inline void emit_socket(__u64 pid_tgid, struct session *session,
 	rec.local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	rec.remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	rec.attribution = attribution;
+	rec.passive = BPF_CORE_READ(sk, sk_max_ack_backlog) > 0;
 	bpf_get_current_comm(rec.comm, sizeof(rec.comm));
 	if (family == AF_INET) {
 		bpf_core_read(rec.local_addr, 4, &sk->__sk_common.skc_rcv_saddr);

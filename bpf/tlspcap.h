@@ -113,7 +113,10 @@ struct tlspcap_socket_record {
 	__u16 local_port;      /* host order */
 	__u16 remote_port;
 	__u8 attribution;
-	__u8 pad[3];
+	/* The socket came from accept(): it inherits its listener's backlog
+	 * (sk_max_ack_backlog), which a connecting socket never has. */
+	__u8 passive;
+	__u8 pad[2];
 	char comm[16];         /* task comm, for processes gone before /proc is read */
 	__u8 local_addr[16];   /* IPv4 in the first 4 bytes, network order */
 	__u8 remote_addr[16];

@@ -656,7 +656,10 @@ static int connection_table__handle_socket(struct connection_table *t,
 	c->attribution = rec->attribution;
 	connection__set_endpoints(c, rec);
 	c->joined = netinfo__was_established(t->cfg.netinfo, rec->socket_inode);
-	c->role = netinfo__is_listening(t->cfg.netinfo, c->local.port, rec->hdr.timestamp_ns)
+	/* The kernel says which end accepted; the listening ports only serve a
+	 * listener made with a backlog of 0. */
+	c->role = rec->passive || netinfo__is_listening(t->cfg.netinfo, c->local.port,
+							  rec->hdr.timestamp_ns)
 			  ? TCP_STREAM_SIDE_SERVER
 			  : TCP_STREAM_SIDE_CLIENT;
 	bucket = tuple_hash(&c->local, &c->remote);

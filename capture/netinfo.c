@@ -168,10 +168,10 @@ bool netinfo__was_established(const struct netinfo *n, uint64_t socket_inode)
 
 bool netinfo__is_listening(struct netinfo *n, uint16_t port, uint64_t now_ns)
 {
-	if (n->listening[port / 8] & (1u << (port % 8)))
-		return true;
+	/* A port listened on once may be a client's ephemeral port now: a hit
+	 * is as old as the snapshot, so the snapshot is renewed either way. */
 	if (now_ns - n->listening_read_ns < LISTEN_REFRESH_NS)
-		return false;
+		return n->listening[port / 8] & (1u << (port % 8));
 	n->listening_read_ns = now_ns;
 	memset(n->listening, 0, sizeof(n->listening));
 	for_each_tcp_socket("/proc/net/tcp", add_listening, n);

@@ -202,6 +202,7 @@ struct sock_desc {
 	uint16_t lport;
 	const char *raddr;
 	uint16_t rport;
+	bool passive;       /* accepted: the kernel socket has its listener's backlog */
 };
 
 static void put_addr(int family, const char *text, uint8_t *out)
@@ -228,6 +229,7 @@ static void socket_rec(struct ctx *c, const struct sock_desc *d, uint64_t ts)
 	r.local_port = d->lport;
 	r.remote_port = d->rport;
 	r.attribution = TLSPCAP_ATTR_SYSCALL;
+	r.passive = d->passive;
 	snprintf(r.comm, sizeof(r.comm), "%s", d->comm ? d->comm : "testproc");
 	put_addr(d->family, d->laddr, r.local_addr);
 	put_addr(d->family, d->raddr, r.remote_addr);
@@ -428,6 +430,39 @@ static void test_client_remote(void **state)
 	assert_int_equal(tshark_count(c->path, "tcp.flags.fin==1"), 2);
 	assert_int_equal(stream_count(c), 1);
 	tshark_assert_clean(c->path);
+	tshark_assert_follow(c->path, 0, http_request, REQ_LEN, http_response, RESP_LEN);
+}
+
+/*
+ * The end that accepted is the server, whatever the listening ports say:
+ * its port is listened on no more (a server that closed its listener), and
+ * a client may hold a port a listener had before.
+ */
+static void test_role_from_accept(void **state)
+{
+	struct ctx *c = *state;
+	pid_t pid = getpid();
+	struct sock_desc d = {
+		.conn_id = 1301, .tgid = pid, .fd = 9, .family = AF_INET, .laddr = "198.51.100.7",
+		.lport = c->idle_port, .raddr = "192.0.2.10", .rport = 40000, .passive = true,
+	};
+	uint64_t t = c->t0;
+	char want[128], *out;
+
+	socket_rec(c, &d, t);
+	data_rec(c, d.conn_id, pid, 9, TLSPCAP_DIR_RECV, 0, http_request, REQ_LEN, t + 1 * MS);
+	data_rec(c, d.conn_id, pid, 9, TLSPCAP_DIR_SEND, 0, http_response, RESP_LEN, t + 2 * MS);
+	close_rec(c, d.conn_id, pid, 9, RESP_LEN, REQ_LEN, t + 3 * MS);
+	finish(c);
+
+	/* The SYN goes from the remote client to the accepting side's port. */
+	out = fields(c, SYN_FILTER, "-e ip.src -e tcp.srcport -e tcp.dstport");
+	snprintf(want, sizeof(want), "192.0.2.10\t40000\t%u\n", c->idle_port);
+	assert_string_equal(out, want);
+	free(out);
+	out = comments_json(c, SYN_FILTER);
+	assert_contains(out, "Role: server");
+	free(out);
 	tshark_assert_follow(c->path, 0, http_request, REQ_LEN, http_response, RESP_LEN);
 }
 
@@ -1899,6 +1934,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_client_remote, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_role_from_accept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_views_client_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_views_server_first, setup, teardown),
