@@ -129,6 +129,35 @@ static void test_lost_boundary(void **state)
 	harness_free(&h);
 }
 
+/*
+ * Fail closed: a compressed or multipart body hides its fields from the
+ * scanner, so all of it is masked (its framing kept); the next message is
+ * read normally again.
+ */
+static void test_unreadable_bodies(void **state)
+{
+	struct harness h;
+
+	harness_open(&h);
+	harness_feed_str(&h, TCP_STREAM_SERVER_TO_CLIENT,
+			 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\n"
+			 "\x1f\x8btok3n!"
+			 "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 6\r\n\r\n"
+			 "a=b&c="
+			 "HTTP/1.1 200 OK\r\nContent-Type: multipart/form-data; boundary=X\r\n"
+			 "Transfer-Encoding: chunked\r\n\r\n"
+			 "d\r\n--X\r\npw=s3c\r\n\r\n0\r\n\r\n", 5);
+	harness_close(&h);
+	assert_lacks(h.out[1], "tok3n");
+	assert_lacks(h.out[1], "s3c");
+	assert_has(h.out[1], "Content-Length: 8\r\n\r\nREDACTEDHTTP/1.1 200 OK\r\n");
+	assert_has(h.out[1], "Content-Length: 6\r\n\r\na=b&c=HTTP/1.1 200 OK\r\n");
+	assert_has(h.out[1], "chunked\r\n\r\nd\r\nREDACTEDxxxxx\r\n0\r\n\r\n");
+	assert_has(h.summary, "compressed body: 1");
+	assert_has(h.summary, "multipart body: 1");
+	harness_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_head_and_close),
 		cmocka_unit_test(test_lost_boundary),
+		cmocka_unit_test(test_unreadable_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
