@@ -133,6 +133,9 @@ struct tcp_stream {
 	struct stream_tuple tuple;
 	enum tcp_stream_side local_side;
 	struct stream_half half[2];
+	/* Latest frame time: the two views' records of a connection reach us
+	 * out of time order by microseconds, and a stream must not go back. */
+	uint64_t last_ns;
 	/* Comments for the first frame in a new file (tcp_stream__continue), owned. */
 	char *intro[TCP_STREAM_MAX_COMMENTS + 1];
 };
@@ -451,7 +454,9 @@ static int stream__emit(struct tcp_stream *s, const struct segment *seg)
 	tcp->check = csum_fold(csum_add(sum, (uint8_t *)tcp, tcp_hlen + seg->caplen));
 
 	pkt.interface_id = t->interface_id;
-	pkt.timestamp_ns = seg->timestamp_ns;
+	if (seg->timestamp_ns > s->last_ns)
+		s->last_ns = seg->timestamp_ns;
+	pkt.timestamp_ns = s->last_ns;
 	pkt.data = t->frame;
 	pkt.caplen = ip_len + tcp_hlen + seg->caplen;
 	pkt.len = ip_len + tcp_len;

@@ -390,6 +390,9 @@ assert_tshark_reads() {
 		fail "tshark -r $f exited $rc"
 	fi
 	ok "tshark reads $(basename "$f") ($(frame_count "$f") frames)"
+	# Within a stream, frames never go back in time.
+	rc=$(tsh -r "$f" -o tcp.calculate_timestamps:TRUE -Y 'tcp.time_delta < 0' -T fields -e frame.number | wc -l)
+	[ "$rc" -eq 0 ] || fail "$rc frames of $(basename "$f") are earlier than the frame before them in their stream"
 }
 
 # assert_no_expert_warnings F [TSHARK_ARGS...]: e.g. -d tcp.port==$P,data for streams of
