@@ -39,7 +39,7 @@ LOGDIR=$ROOT/.output/test-logs
 TAIL_LINES=${TAIL_LINES:-40}
 mkdir -p "$LOGDIR/sanitize" "$LOGDIR/fuzz"
 # Sanitizer reports are fatal and name the line (UBSan is built with -fno-sanitize-recover).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 passed=0
