@@ -244,6 +244,28 @@ size_t redact_line_length(const uint8_t *buf, size_t len)
 	return lf ? (size_t)(lf - buf) + 1 : 0;
 }
 
+bool redact_value_is(const uint8_t *v, size_t len, const char *want)
+{
+	size_t n = strlen(want);
+
+	while (len && (*v == ' ' || *v == '\t'))
+		v++, len--;
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	return len == n && !strncasecmp((const char *)v, want, n);
+}
+
+void redact_opaque__mask(struct redact_opaque *o, struct redact_ctx *ctx, uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	if (!o->counted)
+		redact_ctx__count(ctx, o->why, strlen(o->why));
+	o->counted = true;
+	for (i = 0; i < len; i++)
+		buf[i] = redact_marker(o->run++);
+}
+
 uint64_t redact_number(const uint8_t *p, size_t len, unsigned int base, size_t *digits)
 {
 	uint64_t v = 0;

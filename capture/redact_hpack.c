@@ -342,6 +342,7 @@ struct h2_body {
 	uint32_t stream_id;
 	uint64_t used;
 	struct redact_fields fields;
+	struct redact_opaque opaque; /* compressed or multipart: masked whole */
 };
 
 struct h2_half {
@@ -367,6 +368,7 @@ struct hpack_block {
 	uint8_t *p;
 	size_t len, pos;
 	const char *error;
+	struct h2_body *body;       /* of the stream the headers are for */
 };
 
 static bool block_int(struct hpack_block *b, unsigned int prefix, uint64_t *value)
@@ -453,6 +455,22 @@ static bool block_string(struct hpack_block *b, size_t *start, size_t *n, bool *
 	return true;
 }
 
+/*
+ * Headers that make the stream's body unreadable to the field scanner: a
+ * content coding (any but identity; unknown when @value is NULL) or a
+ * multipart type.  Fail closed: that body is masked whole.
+ */
+static void note_body_header(struct hpack_block *b, const char *name, const uint8_t *value,
+			     size_t len)
+{
+	if (!b->body)
+		return;
+	if (!strcmp(name, "content-encoding") && (!value || !redact_value_is(value, len, "identity")))
+		b->body->opaque.why = "compressed body";
+	else if (!strcmp(name, "content-type") && value && memmem(value, len, "multipart/", 10))
+		b->body->opaque.why = "multipart body";
+}
+
 /* A literal field: redacts its value when its name is sensitive, indexes it if asked. */
 static bool block_literal(struct hpack_block *b, unsigned int prefix, bool indexed)
 {
@@ -493,6 +511,7 @@ static bool block_literal(struct hpack_block *b, unsigned int prefix, bool index
 			huffman_refill(b->p + value_start, value_text, b->h->scratch + room, mask,
 				       value_len, b->h->scratch + 3 * room);
 	}
+	note_body_header(b, name, value_text, value_len);
 	if (indexed && table_add(&b->h->table, name, name_len, value_len)) {
 		b->error = "out of memory";
 		return false;
@@ -515,6 +534,9 @@ static bool hpack_block(struct hpack_block *b)
 				b->error = "HPACK index beyond the table";
 				ok = false;
 			}
+			/* the dynamic table keeps no values: an indexed coding is unknown */
+			if (ok)
+				note_body_header(b, table_name(&b->h->table, value), NULL, 0);
 		} else if ((first & 0xc0) == 0x40) {
 			ok = block_literal(b, 6, true);
 		} else if ((first & 0xe0) == 0x20) {
@@ -597,6 +619,7 @@ static struct h2_body *body_of(struct h2_half *h, uint32_t stream_id)
 	}
 	slot->stream_id = stream_id;
 	redact_fields__reset(&slot->fields);
+	memset(&slot->opaque, 0, sizeof(slot->opaque));
 found:
 	slot->used = ++h->uses;
 	return slot;
@@ -662,6 +685,7 @@ static long header_block(struct h2_half *h, struct redact_ctx *ctx, uint8_t *buf
 	}
 	b.p = block;
 	b.len = total;
+	b.body = body_of(h, frame_stream(buf));
 	if (!hpack_block(&b)) {
 		redact_ctx__lose(ctx, b.error);
 		goto out;
@@ -699,7 +723,10 @@ static size_t h2_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 
 		if (h->data_left) {
 			n = len - pos < h->data_left ? len - pos : h->data_left;
-			redact_fields__scan(&h->body->fields, ctx, buf + pos, n, NULL);
+			if (h->body->opaque.why)
+				redact_opaque__mask(&h->body->opaque, ctx, buf + pos, n);
+			else
+				redact_fields__scan(&h->body->fields, ctx, buf + pos, n, NULL);
 			pos += n;
 			h->data_left -= (uint32_t)n;
 			if (!h->data_left && h->end_stream)

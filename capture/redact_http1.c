@@ -33,9 +33,7 @@ struct h1_half {
 	bool chunked, has_length;
 	bool previous_sensitive; /* obsolete line folding continues the value */
 	bool head;               /* response to HEAD: no body */
-	const char *opaque;      /* why the body is masked whole, NULL to scan it */
-	bool opaque_counted;
-	size_t opaque_run;       /* bytes of that body masked so far */
+	struct redact_opaque opaque; /* a body masked whole */
 	int status;
 	struct redact_fields body;
 };
@@ -115,18 +113,6 @@ static bool header_is(const uint8_t *line, size_t name_len, const char *name)
 	return strlen(name) == name_len && !strncasecmp((const char *)line, name, name_len);
 }
 
-/* A header value equal to @want, ignoring case and surrounding white space. */
-static bool value_is(const uint8_t *v, size_t len, const char *want)
-{
-	size_t n = strlen(want);
-
-	while (len && (*v == ' ' || *v == '\t'))
-		v++, len--;
-	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-		len--;
-	return len == n && !strncasecmp((const char *)v, want, n);
-}
-
 static void request_line(struct h1 *h, struct redact_ctx *ctx, uint8_t *line, size_t len)
 {
 	uint8_t *target = memchr(line, ' ', len), *end;
@@ -178,11 +164,11 @@ static void header_line(struct h1_half *hh, struct redact_ctx *ctx, uint8_t *lin
 	} else if (header_is(line, name_len, "transfer-encoding")) {
 		hh->chunked = memmem(line + start, end - start, "chunked", 7) != NULL;
 	} else if (header_is(line, name_len, "content-encoding")) {
-		if (!value_is(line + start, end - start, "identity"))
-			hh->opaque = "compressed body";
+		if (!redact_value_is(line + start, end - start, "identity"))
+			hh->opaque.why = "compressed body";
 	} else if (header_is(line, name_len, "content-type")) {
 		if (memmem(line + start, end - start, "multipart/", 10))
-			hh->opaque = "multipart body";
+			hh->opaque.why = "multipart body";
 	}
 	hh->previous_sensitive = redact_header_value(ctx, (const char *)line, name_len, line + start,
 						     end - start, NULL) > 0 ||
@@ -210,18 +196,10 @@ static void body_start(struct h1_half *hh, enum tcp_stream_dir dir)
 /* A piece of a body: its fields redacted, or all of it when they cannot be read. */
 static void body_piece(struct h1_half *hh, struct redact_ctx *ctx, uint8_t *buf, size_t len)
 {
-	size_t i;
-
-	if (!hh->opaque) {
+	if (hh->opaque.why)
+		redact_opaque__mask(&hh->opaque, ctx, buf, len);
+	else
 		redact_fields__scan(&hh->body, ctx, buf, len, NULL);
-		return;
-	}
-	if (!hh->opaque_counted)
-		redact_ctx__count(ctx, hh->opaque, strlen(hh->opaque));
-	hh->opaque_counted = true;
-	/* one marker per body, whatever pieces it comes in */
-	for (i = 0; i < len; i++)
-		buf[i] = redact_marker(hh->opaque_run++);
 }
 
 /* One whole line in the states that take lines. */
@@ -238,9 +216,8 @@ static void h1_line(struct h1 *h, struct h1_half *hh, struct redact_ctx *ctx,
 			redact_ctx__lose(ctx, "HTTP/1 message boundary lost");
 			return;
 		}
-		hh->chunked = hh->has_length = hh->previous_sensitive = hh->opaque_counted = false;
-		hh->opaque = NULL;
-		hh->opaque_run = 0;
+		hh->chunked = hh->has_length = hh->previous_sensitive = false;
+		memset(&hh->opaque, 0, sizeof(hh->opaque));
 		hh->remaining = 0;
 		if (dir == TCP_STREAM_CLIENT_TO_SERVER)
 			request_line(h, ctx, line, len);

@@ -135,6 +135,22 @@ void redact_redis_command(struct redact_ctx *ctx, uint8_t *line, size_t len);
  */
 uint64_t redact_number(const uint8_t *p, size_t len, unsigned int base, size_t *digits);
 
+/* A header value equal to @want, ignoring case and surrounding white space. */
+bool redact_value_is(const uint8_t *v, size_t len, const char *want);
+
+/*
+ * A body whose fields the scanner cannot read (compressed, multipart with
+ * headers of its own): fail closed, all of it is masked, counted once under
+ * @why, with one marker run whatever pieces it comes in.
+ */
+struct redact_opaque {
+	const char *why;          /* NULL: the body is scanned */
+	bool counted;
+	size_t run;
+};
+
+void redact_opaque__mask(struct redact_opaque *o, struct redact_ctx *ctx, uint8_t *buf, size_t len);
+
 /* Shared by the line protocols: the length of the line at @buf with its LF, 0 if none yet. */
 size_t redact_line_length(const uint8_t *buf, size_t len);
 /*

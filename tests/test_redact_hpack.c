@@ -208,6 +208,42 @@ static void test_server_rfc_examples(void **state)
 	harness_free(&h);
 }
 
+/*
+ * Fail closed: a body with a content coding cannot be scanned for fields,
+ * so it is masked whole, by literal and by indexed reference (the dynamic
+ * table keeps no values); an uncoded body is scanned as usual.
+ */
+static void test_compressed_bodies(void **state)
+{
+	struct bytes in = { .n = 0 };
+	struct harness h;
+
+	put(&in, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	put_frame(&in, 0x4, 0, 0, NULL, 0);
+	harness_open(&h);
+	harness_feed(&h, C2S, in.b, in.n, 0);
+	in.n = 0;
+	put_frame(&in, 0x4, 0, 0, NULL, 0);
+	/* :status 200, content-encoding: gzip (literal, incremental indexing) */
+	put_frame(&in, 0x1, 0x4, 1, B(0x88, 0x5a, 0x04, 'g', 'z', 'i', 'p'));
+	put_frame(&in, 0x0, 0x1, 1, "\x1f\x8bz1pS3cret", 12);
+	/* the same coding by its index in the dynamic table */
+	put_frame(&in, 0x1, 0x4, 3, B(0x88, 0xbe));
+	put_frame(&in, 0x0, 0x1, 3, "zz2S3cret", 9);
+	/* no coding: the field scanner reads it */
+	put_frame(&in, 0x1, 0x4, 5, B(0x88));
+	put_frame(&in, 0x0, 0x1, 5, "token=abc", 9);
+	harness_feed(&h, S2C, in.b, in.n, 5);
+	harness_close(&h);
+	assert_int_equal(h.out_len[S2C], in.n);
+	assert_null(memmem(h.out[S2C], h.out_len[S2C], "S3cret", 6));
+	assert_non_null(memmem(h.out[S2C], h.out_len[S2C], "REDACTEDxxxx", 12));
+	assert_non_null(memmem(h.out[S2C], h.out_len[S2C], "REDACTEDx", 9));
+	assert_non_null(memmem(h.out[S2C], h.out_len[S2C], "token=RED", 9));
+	assert_has(h.summary, "compressed body: 2");
+	harness_free(&h);
+}
+
 /* A block that does not decode: the rest of the direction is masked, and said so. */
 static void test_bad_block(void **state)
 {
@@ -234,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_client_continuation),
 		cmocka_unit_test(test_server_rfc_examples),
 		cmocka_unit_test(test_bad_block),
+		cmocka_unit_test(test_compressed_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
