@@ -35,6 +35,8 @@ struct library_tracker {
 	unsigned int attached;
 	struct pending_look pending[MAX_PENDING_LOOKS];
 	size_t nr_pending;
+	void (*late_probes)(void *ctx, pid_t pid);
+	void *late_probes_ctx;
 };
 
 struct library_tracker *library_tracker__new(struct probes *probes, bool verbose)
@@ -52,6 +54,21 @@ struct library_tracker *library_tracker__new(struct probes *probes, bool verbose
 		return NULL;
 	}
 	return t;
+}
+
+void library_tracker__on_late_probes(struct library_tracker *t, void (*fn)(void *ctx, pid_t pid),
+				     void *ctx)
+{
+	t->late_probes = fn;
+	t->late_probes_ctx = ctx;
+}
+
+/* @pid brought the libraries attached since @attached_before: tell the hook. */
+static void library_tracker__probed_late(struct library_tracker *t, pid_t pid,
+					 unsigned int attached_before)
+{
+	if (t->late_probes && t->attached > attached_before)
+		t->late_probes(t->late_probes_ctx, pid);
 }
 
 void library_tracker__free(struct library_tracker *t)
@@ -165,12 +182,16 @@ int library_tracker__add_path(struct library_tracker *t, const char *path)
 
 int library_tracker__note_program(struct library_tracker *t, pid_t pid, uint64_t exec_ns)
 {
+	unsigned int attached_before = t->attached;
 	int err = library_set__scan_exe(&t->set, pid, NULL);
 
 	if (err && err != -EACCES && err != -EPERM)
 		return err;
 	library_tracker__note_exec(t, pid, exec_ns);
-	return library_tracker__attach_since(t, exec_ns);
+	err = library_tracker__attach_since(t, exec_ns);
+	if (!err)
+		library_tracker__probed_late(t, pid, attached_before);
+	return err;
 }
 
 int library_tracker__add_program(struct library_tracker *t, const char *path)
@@ -203,6 +224,7 @@ int library_tracker__run_due(struct library_tracker *t, uint64_t now_ns)
 
 	while (i < t->nr_pending) {
 		pid_t pid = t->pending[i].pid;
+		unsigned int attached_before = t->attached;
 
 		if (t->pending[i].due_ns > now_ns) {
 			i++;
@@ -213,8 +235,13 @@ int library_tracker__run_due(struct library_tracker *t, uint64_t now_ns)
 		/* The process may be gone already: nothing to probe then. */
 		if (err && err != -ENOENT && err != -ESRCH && err != -EACCES)
 			return err;
+		/* Attached per process: each knows which process ran unprobed. */
+		err = library_tracker__attach_new(t);
+		if (err)
+			return err;
+		library_tracker__probed_late(t, pid, attached_before);
 	}
-	return library_tracker__attach_new(t);
+	return 0;
 }
 
 int library_tracker__ms_until_due(const struct library_tracker *t, uint64_t now_ns)

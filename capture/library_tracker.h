@@ -18,6 +18,13 @@ struct library_tracker;
 
 /* @probes may be NULL: discovery only (--list). */
 struct library_tracker *library_tracker__new(struct probes *probes, bool verbose);
+/*
+ * @fn sees each running process that libraries were just probed for: the
+ * calls it made before then are not in the records, so what it has open
+ * now is joined mid-connection.
+ */
+void library_tracker__on_late_probes(struct library_tracker *t, void (*fn)(void *ctx, pid_t pid),
+				     void *ctx);
 void library_tracker__free(struct library_tracker *t);
 /* Scans the host (or @pids) and attaches to what it finds; returns 0 or -errno. */
 int library_tracker__scan(struct library_tracker *t, const pid_t *pids, size_t nr_pids);

@@ -373,6 +373,12 @@ static int capture__drain(struct capture *cap, bool final)
 	return err < 0 ? err : cap->write_error;
 }
 
+static void snapshot_late_process(void *netinfo, pid_t pid)
+{
+	/* Gone already: nothing of it to mark. */
+	netinfo__snapshot_process(netinfo, pid);
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct capture *cap = ctx;
@@ -638,9 +644,6 @@ static int capture__setup(struct capture *cap)
 	cap->processes = process_cache__new();
 	if (!cap->netinfo || !cap->processes)
 		return -ENOMEM;
-	err = netinfo__snapshot_established(cap->netinfo);
-	if (err)
-		return err;
 	clock_offset__calibrate(&cap->clock);
 	cap->probes = probes__open(&pcfg);
 	if (!cap->probes) {
@@ -657,7 +660,12 @@ static int capture__setup(struct capture *cap)
 	cap->libraries = library_tracker__new(cap->probes, cap->opts.verbose);
 	if (!cap->libraries)
 		return -ENOMEM;
+	library_tracker__on_late_probes(cap->libraries, snapshot_late_process, cap->netinfo);
 	err = capture__find_libraries(cap);
+	if (err)
+		return err;
+	/* After the probes: a connection made while they were attached missed calls too. */
+	err = netinfo__snapshot_established(cap->netinfo);
 	if (err)
 		return err;
 	attached = library_tracker__attached(cap->libraries);

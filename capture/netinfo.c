@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "netinfo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TCP_STATE_ESTABLISHED 0x01
 #define TCP_STATE_LISTEN 0x0A
@@ -159,6 +162,31 @@ int netinfo__snapshot_established(struct netinfo *n)
 	/* No IPv6 on this host is fine. */
 	for_each_tcp_socket("/proc/net/tcp6", add_established, n);
 	return 0;
+}
+
+int netinfo__snapshot_process(struct netinfo *n, pid_t pid)
+{
+	char path[64], target[64];
+	struct dirent *e;
+	DIR *dir;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while (!err && (e = readdir(dir))) {
+		ssize_t len = readlinkat(dirfd(dir), e->d_name, target, sizeof(target) - 1);
+		uint64_t inode;
+
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%" SCNu64 "]", &inode) == 1)
+			err = inode_set__add(&n->established, inode);
+	}
+	closedir(dir);
+	return err;
 }
 
 bool netinfo__was_established(const struct netinfo *n, uint64_t socket_inode)

@@ -169,6 +169,15 @@ wait_file_line() {
 	return 1
 }
 
+# wait_probed FILE: the running capture (started with -v) probes FILE within 20 s. A program
+# found at its exec runs unprobed until then, and connections it opened before are joined
+# mid-connection: a test that is not about that waits here before any traffic.
+wait_probed() {
+	wait_file_line "$CAPTURE_LOG" "^tlspcap: probing .*\\($1\\): " 20 ||
+		fail "the capture did not say it probes $1 within 20 s (start_capture ... -v?)"
+	ok "the capture probes $1"
+}
+
 # wait_file_size FILE BYTES SECS: FILE has at least BYTES within SECS.
 wait_file_size() {
 	local file=$1 want=$2 secs=$3 i

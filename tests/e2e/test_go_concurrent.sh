@@ -14,9 +14,10 @@ N=${E2E_GO_CONNS:-50}
 tls_server_port
 mkdir -p cli srv
 
-start_capture out.pcapng
+start_capture out.pcapng -v
 bg server.log env GOMAXPROCS=4 "$G" echo-server -port "$P" -cert "$CERT" -key "$KEY" -out srv -conns "$N" -slow
 SRV=$BG_PID
+wait_probed "$G"
 wait_port "$P" 10
 bg client.log env GOMAXPROCS=4 "$G" echo-client -port "$P" -ca "$CERT" -out cli -conns "$N" -slow
 CLI=$BG_PID

@@ -40,9 +40,11 @@ https://127.0.0.1:$CP {
 CADDY
 VALUE=$(head -c 6000 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-start_capture out.pcapng
+# etcdctl connects at once: probed from the start; the servers when they exec
+start_capture out.pcapng -v --lib "$ETCDCTL"
 XDG_CONFIG_HOME=$E2E_TMP XDG_DATA_HOME=$E2E_TMP bg caddy.log "$CADDY" run --config Caddyfile --adapter caddyfile
 CADDY_PID=$BG_PID
+wait_probed "$CADDY"
 wait_port "$CP" 15
 bg etcd.log "$ETCD" --name t1 --data-dir "$E2E_TMP/etcd" \
 	--listen-client-urls "https://127.0.0.1:$EP" --advertise-client-urls "https://127.0.0.1:$EP" \
@@ -50,6 +52,7 @@ bg etcd.log "$ETCD" --name t1 --data-dir "$E2E_TMP/etcd" \
 	--listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
 	--initial-cluster "t1=http://127.0.0.1:$PP"
 ETCD_PID=$BG_PID
+wait_probed "$ETCD"
 wait_port "$EP" 20
 
 run_fg c1.out c1.err curl -sS --http1.1 --cacert "$CERT" --max-time 30 -o c1.bin "https://127.0.0.1:$CP/big.bin" ||

@@ -23,9 +23,10 @@ pick_port
 P1=$PORT
 start_nginx_downloads # $HP, big.bin, post.bin
 "$G" pattern 1000000 blob.bin
-start_capture out.pcapng
+start_capture out.pcapng -v
 start_go_server "$G" "$P2" srv2.log
 SRV2=$GO_SRV
+wait_probed "$G"
 start_go_server "$G" "$P1" srv1.log -h1
 SRV1=$GO_SRV
 

@@ -15,6 +15,7 @@ P1=$PORT
 start_capture out.pcapng -v
 grep -q "$G" "$CAPTURE_LOG" && fail "tlspcap knew $G before it ran"
 start_go_server "$G" "$P1" srv.log -h1
+wait_probed "$G"
 run_fg cli.out cli.err "$G" http-client -url "https://127.0.0.1:$P1" -ca "$CERT" -get 100000 \
 	-post post.bin -h1 -repeat 6 -pause 50ms || fail "Go client: $(cat cli.err)"
 CLI=$FG_PID

@@ -65,9 +65,10 @@ one(0);
 setTimeout(() => process.exit(3), 60000).unref();
 JS
 
-start_capture out.pcapng
+start_capture out.pcapng -v
 bg server.log node server.js "$P" "$CERT" "$KEY"
 SRV=$BG_PID
+wait_probed "$NODE"
 wait_port "$P" 20
 run_fg client.out client.err node client.js "$P" "$CERT" || fail "node client failed: $(cat client.err)"
 CLI=$FG_PID

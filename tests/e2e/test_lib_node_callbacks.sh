@@ -73,7 +73,8 @@ function streamedPost() {
 setTimeout(() => { console.error("client: timeout"); process.exit(3); }, 60000).unref();
 JS
 
-start_capture out.pcapng
+# node connects at once: probed from the start, none of its calls runs unprobed
+start_capture out.pcapng --lib "$NODE"
 start_py_server 0 90 --mode http
 run_fg client.out client.err env NODE_EXTRA_CA_CERTS="$CERT" node client.js "$P" "$CERT" ||
 	fail "node client failed: $(cat client.err)"

@@ -24,7 +24,8 @@ H1=$PORT
 start_nginx "$H2,http2" "$H1"
 head -c 100000 /dev/urandom >"$NGINX_ROOT/data.bin"
 
-start_capture out.pcapng --redact
+# each Go client connects at once: probed from the start
+start_capture out.pcapng --redact --lib "$G"
 for p in "$H2" "$H1"; do
 	flags=()
 	[ "$p" = "$H1" ] && flags=(-h1)
