@@ -63,6 +63,29 @@ int BPF_PROG(floor_sys_enter, struct pt_regs *regs, long id) { return 0; }
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(floor_process_exit, struct task_struct *task) { return 0; }
 
+/* tlspcap's Go programs (entries, and returns as uprobes on each RET; the
+ * exit hook that forgets a Go process): no OpenSSL site uses them. */
+SEC("uprobe")
+int floor_go_write_enter(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_go_read_enter(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_go_handshake_enter(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_go_write_return(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_go_read_return(struct pt_regs *ctx) { return 0; }
+
+SEC("uprobe")
+int floor_go_handshake_return(struct pt_regs *ctx) { return 0; }
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(floor_go_process_exit, struct task_struct *task) { return 0; }
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(floor_process_fork, struct task_struct *parent, struct task_struct *child) { return 0; }
 

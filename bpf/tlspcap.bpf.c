@@ -135,9 +135,11 @@ struct {
 /* Connection and process events have a ring of their own: data filling
  * `events` must not crowd them out (a lost SOCKET record leaves its
  * connection without addresses, a lost CLOSE hides the loss at its end). */
+#define CONTROL_RING_SIZE (4 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, CONTROL_RING_SIZE);
 } control SEC(".maps");
 
 /* Threads that made TLS calls; LRU so exited threads age out. */
@@ -226,11 +228,16 @@ static __always_inline long ring_output(void *data, __u64 size, bool urgent)
 	return err;
 }
 
-/* The same for the control ring (SOCKET, CLOSE, EXIT, EXEC, MAP records). */
+/* The same for the control ring (SOCKET, CLOSE, EXIT, EXEC, MAP records); a
+ * burst of new connections (thousands a second) wakes the reader by backlog. */
 static __always_inline long control_output(void *data, __u64 size, bool urgent)
 {
-	long err = bpf_ringbuf_output(&control, data, size,
-				      urgent ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	__u64 flags = BPF_RB_FORCE_WAKEUP;
+	long err;
+
+	if (!urgent && bpf_ringbuf_query(&control, BPF_RB_AVAIL_DATA) < CONTROL_RING_SIZE / 8)
+		flags = BPF_RB_NO_WAKEUP;
+	err = bpf_ringbuf_output(&control, data, size, flags);
 
 	if (err)
 		counter_add(TLSPCAP_COUNTER_CONTROL_DROPPED, 1);

@@ -336,8 +336,13 @@ log "SHARES $SHARES"
 [ -z "$below" ] || fail "attribution share below ${MIN_PCT}% in: $below($SHARES)"
 ok "every view at or above ${MIN_PCT}%: $SHARES"
 # Expert warnings of this test's streams only (other programs' streams may be in "all").
-assert_eq "$(frame_count all.pcapng "tcp.port==$P && _ws.expert.severity >= 6291456")" 0 \
-	"frames of port $P with expert warnings or errors"
+EXPERT="tcp.port==$P && _ws.expert.severity >= 6291456"
+n=$(frame_count all.pcapng "$EXPERT")
+if [ "$n" -ne 0 ]; then
+	tsh -r all.pcapng -Y "$EXPERT" -T fields -e frame.number -e tcp.stream -e tcp.seq -e _ws.expert.message |
+		head -n 20 | sed "s/^/[$E2E_NAME]   expert: /"
+fi
+assert_eq "$n" 0 "frames of port $P with expert warnings or errors"
 assert_pid_view all.pcapng "$CLI" client "$LIBRE" "$N"
 assert_pid_view all.pcapng "$SRV" server "$LIBRE" "$N"
 log "PASS"
