@@ -402,7 +402,8 @@ int pcapng_writer__write_packet(struct pcapng_writer *w, const struct pcapng_pac
 	if (w->err)
 		return w->err;
 	if (!pkt || pkt->interface_id >= w->interface_count || pkt->caplen > pkt->len ||
-	    pkt->caplen > w->snaplen || (!pkt->data && pkt->caplen))
+	    pkt->caplen > w->snaplen || pkt->tail_len > pkt->caplen ||
+	    (!pkt->data && pkt->caplen > pkt->tail_len) || (!pkt->tail && pkt->tail_len))
 		return -EINVAL;
 	for (i = 0; i < PCAPNG_MAX_COMMENTS && pkt->comments[i]; i++) {
 		err = str_opt_size(&opts_size, pkt->comments[i]);
@@ -427,8 +428,10 @@ int pcapng_writer__write_packet(struct pcapng_writer *w, const struct pcapng_pac
 		.len = pkt->len,
 	};
 	p = put(p, &epb, sizeof(epb));
-	if (pkt->caplen)
-		p = put(p, pkt->data, pkt->caplen);
+	if (pkt->caplen > pkt->tail_len)
+		p = put(p, pkt->data, pkt->caplen - pkt->tail_len);
+	if (pkt->tail_len)
+		p = put(p, pkt->tail, pkt->tail_len);
 	p = put_pad(p, pkt->caplen);
 	for (i = 0; i < PCAPNG_MAX_COMMENTS && pkt->comments[i]; i++)
 		p = put_str_opt(p, OPT_COMMENT, pkt->comments[i]);

@@ -46,8 +46,12 @@ struct pcapng_packet {
 	uint32_t interface_id;
 	uint64_t timestamp_ns;     /* nanoseconds since the Unix epoch */
 	const void *data;
-	uint32_t caplen;           /* bytes of data present */
+	uint32_t caplen;           /* bytes present: data's, then tail's */
 	uint32_t len;              /* original length on the wire, >= caplen */
+	/* A frame's payload where it already is (no copy into @data): the last
+	 * @tail_len of the @caplen bytes; NULL when @data holds them all. */
+	const void *tail;
+	uint32_t tail_len;
 	uint32_t direction;        /* PCAPNG_DIRECTION_*, 0 to omit epb_flags */
 	const char *comments[PCAPNG_MAX_COMMENTS]; /* NULL-terminated when fewer */
 };

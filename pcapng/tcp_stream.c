@@ -84,7 +84,8 @@ struct tcp_syn_opts {
 } __attribute__((packed));
 _Static_assert(sizeof(struct tcp_syn_opts) == 8, "SYN options are 8 bytes");
 
-#define FRAME_MAX (sizeof(struct ipv6_hdr) + sizeof(struct tcp_hdr) + TCP_STREAM_IPV6_MAX_PAYLOAD)
+/* A frame's headers; its payload goes to the writer from where it is. */
+#define FRAME_HEADERS_MAX (sizeof(struct ipv6_hdr) + sizeof(struct tcp_hdr) + sizeof(struct tcp_syn_opts))
 _Static_assert(sizeof(struct ipv4_hdr) + sizeof(struct tcp_hdr) + TCP_STREAM_IPV4_MAX_PAYLOAD <= 65535,
 	       "IPv4 total length fits 16 bits");
 _Static_assert(sizeof(struct tcp_hdr) + TCP_STREAM_IPV6_MAX_PAYLOAD <= 65535,
@@ -116,7 +117,7 @@ struct tcp_stream_table {
 	struct tuple_slot *slots;
 	size_t cap, used;
 	/* One frame at a time is built here: no allocation per packet. */
-	uint8_t frame[FRAME_MAX];
+	uint8_t frame[FRAME_HEADERS_MAX];
 };
 
 /* Per direction, indexed by the sender (TCP_STREAM_CLIENT_TO_SERVER = client). */
@@ -466,17 +467,19 @@ static int stream__emit(struct tcp_stream *s, const struct segment *seg)
 			.ws_kind = 3, .ws_len = 3, .ws_shift = TCP_WSCALE,
 		};
 	}
-	if (seg->caplen)
-		memcpy((uint8_t *)tcp + tcp_hlen, seg->data, seg->caplen);
-	/* Bytes cut by the snap length count as zeros: the best we can do. */
+	/* Bytes cut by the snap length count as zeros: the best we can do. The
+	 * payload is summed and written where it is (the header length is even). */
 	sum = csum_add(0, pseudo, k->family == AF_INET ? 12 : 40);
-	tcp->check = csum_fold(csum_add(sum, (uint8_t *)tcp, tcp_hlen + seg->caplen));
+	sum = csum_add(sum, (uint8_t *)tcp, tcp_hlen);
+	tcp->check = csum_fold(csum_add(sum, seg->data, seg->caplen));
 
 	pkt.interface_id = t->interface_id;
 	if (seg->timestamp_ns > s->last_ns)
 		s->last_ns = seg->timestamp_ns;
 	pkt.timestamp_ns = s->last_ns;
 	pkt.data = t->frame;
+	pkt.tail = seg->data;
+	pkt.tail_len = seg->caplen;
 	pkt.caplen = ip_len + tcp_hlen + seg->caplen;
 	pkt.len = ip_len + tcp_len;
 	pkt.direction = (enum tcp_stream_side)seg->side == s->local_side ? PCAPNG_DIRECTION_OUTBOUND

@@ -605,6 +605,37 @@ static void test_new_section(void **state)
 	memfile_close(&m);
 }
 
+/* A packet in two pieces (headers, then the payload where it is) is one packet body. */
+static void test_packet_tail(void **state)
+{
+	static const uint8_t head[] = { 0x45, 0x01, 0x02 }, tail[] = { 0x03, 0x04 };
+	static const uint8_t whole[] = { 0x45, 0x01, 0x02, 0x03, 0x04, 0, 0, 0 };
+	struct pcapng_packet pkt = { .data = head, .caplen = 5, .len = 9, .tail = tail, .tail_len = 2 };
+	struct memfile m;
+	struct pcapng_writer *w = writer_with_interface(&m);
+	uint32_t caplen, len;
+
+	assert_int_equal(pcapng_writer__write_packet(w, &pkt), 0);
+	pkt.tail_len = 6; /* more than the packet */
+	assert_int_equal(pcapng_writer__write_packet(w, &pkt), -EINVAL);
+	pkt.tail_len = 2;
+	pkt.tail = NULL;
+	assert_int_equal(pcapng_writer__write_packet(w, &pkt), -EINVAL);
+	pkt.tail = tail;
+	pkt.data = NULL;
+	assert_int_equal(pcapng_writer__write_packet(w, &pkt), -EINVAL);
+	assert_int_equal(pcapng_writer__flush(w), 0);
+	/* block header 8, interface 4, timestamp 8, caplen 4, len 4, data padded to 8, length 4 */
+	assert_int_equal(m.size, BARE_SHB_IDB_SIZE + 40);
+	memcpy(&caplen, m.buf + BARE_SHB_IDB_SIZE + 20, 4);
+	memcpy(&len, m.buf + BARE_SHB_IDB_SIZE + 24, 4);
+	assert_int_equal(caplen, 5);
+	assert_int_equal(len, 9);
+	assert_memory_equal(m.buf + BARE_SHB_IDB_SIZE + 28, whole, sizeof(whole));
+	pcapng_writer__free(w);
+	memfile_close(&m);
+}
+
 static void test_bytes_written_exact(void **state)
 {
 	struct pcapng_interface_stats stats = { .received = 7, .comment = "x" };
@@ -809,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_tshark),
 		cmocka_unit_test(test_all_blocks_tshark),
 		cmocka_unit_test(test_new_section),
+		cmocka_unit_test(test_packet_tail),
 		cmocka_unit_test(test_bytes_written_exact),
 		cmocka_unit_test(test_dev_full_unbuffered),
 		cmocka_unit_test(test_dev_full_buffered),
