@@ -286,24 +286,32 @@ static __always_inline bool should_trace(__u32 tgid)
 }
 
 /* The struct sock behind @fd of the current task, or NULL if it is no socket. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * The socket behind @fd in the current task, or NULL.  Runs at every socket
+ * syscall inside a TLS call: loads through BTF pointers (one helper call
+ * for the fd table slot) instead of a probe read per field.
+ */
 static __always_inline struct sock *socket_of_fd(int fd, __u64 *inode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
 	struct socket *socket;
+	struct inode *node;
 
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
 		return NULL;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	node = file->f_inode;
+	if (!node || (node->i_mode & S_IFMT) != S_IFSOCK)
 		return NULL;
-	*inode = BPF_CORE_READ(file, f_inode, i_ino);
-	socket = BPF_CORE_READ(file, private_data);
-	return BPF_CORE_READ(socket, sk);
+	*inode = node->i_ino;
+	socket = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	return socket->sk;
 }
 
 static __always_inline struct thread_state *thread_of(__u64 pid_tgid)
