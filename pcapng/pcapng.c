@@ -140,7 +140,6 @@ struct pcapng_writer {
 	size_t header_len;
 	uint32_t snaplen;
 	uint32_t interface_count;
-	bool flush_each_block;
 	/* First stream error; after it the file is in an unknown state. */
 	int err;
 	uint64_t bytes_written;
@@ -278,7 +277,7 @@ static int writer__emit(struct pcapng_writer *w)
 		w->err = stream_error();
 		return w->err;
 	}
-	return w->flush_each_block ? writer__fflush(w) : 0;
+	return 0;
 }
 
 struct pcapng_writer *pcapng_writer__new(FILE *out, const struct pcapng_section_info *section,
@@ -307,7 +306,6 @@ struct pcapng_writer *pcapng_writer__new(FILE *out, const struct pcapng_section_
 		return NULL;
 	w->out = out;
 	w->snaplen = opts && opts->snaplen ? opts->snaplen : DEFAULT_SNAPLEN;
-	w->flush_each_block = opts && opts->flush_each_block;
 
 	err = str_opt_size(&opts_size, section->comment);
 	err = err ?: str_opt_size(&opts_size, section->hardware);

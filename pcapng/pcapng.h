@@ -39,7 +39,6 @@ struct pcapng_section_info {
 
 struct pcapng_writer_opts {
 	uint32_t snaplen;          /* for every interface; 0 means 262144 */
-	int flush_each_block;      /* fflush() after every block (-w -) */
 };
 
 struct pcapng_packet {
