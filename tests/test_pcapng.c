@@ -735,23 +735,6 @@ static void test_dev_full_large_block(void **state)
 	fclose(f);
 }
 
-/* Every block reaches an unbuffered stream at once: its error comes back from that call. */
-static void test_dev_full_unbuffered(void **state)
-{
-	struct pcapng_writer *w;
-	FILE *f;
-
-	f = fopen("/dev/full", "w");
-	assert_non_null(f);
-	setvbuf(f, NULL, _IONBF, 0);
-	w = pcapng_writer__new(f, NULL, NULL);
-	assert_non_null(w);
-	assert_int_equal(pcapng_writer__add_interface(w, "x", NULL), -ENOSPC);
-	assert_int_equal(pcapng_writer__write_decryption_secrets(w, 1, "a", 1), -ENOSPC);
-	pcapng_writer__free(w);
-	fclose(f);
-}
-
 static void test_misuse(void **state)
 {
 	static const struct pcapng_interface_stats stats = { 0 };
@@ -825,7 +808,6 @@ int main(void)
 		cmocka_unit_test(test_new_section),
 		cmocka_unit_test(test_packet_tail),
 		cmocka_unit_test(test_bytes_written_exact),
-		cmocka_unit_test(test_dev_full_unbuffered),
 		cmocka_unit_test(test_dev_full_buffered),
 		cmocka_unit_test(test_dev_full_large_block),
 		cmocka_unit_test(test_dev_full_unbuffered),
