@@ -8,9 +8,10 @@
  *                libraries that do TLS into memory buffers (node), the socket
  *                read before and the socket write after the call instead.
  * Return uprobe  on success, emits the returned bytes in chunks with their
- *                byte offset in the connection, from a per-CPU scratch
- *                record, and advances the offset even when the ring buffer
- *                is full so user space sees the loss as a gap.
+ *                byte offset in the connection, read from the program
+ *                straight into the ring buffer, and advances the offset even
+ *                when the ring buffer is full so user space sees the loss as
+ *                a gap.
  * close / exit   end the connection.
  *
  * No library struct offsets are read: only function arguments, return
@@ -194,13 +195,6 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tlspcap_data_record);
-} scratch SEC(".maps");
-
 static __always_inline void counter_add(__u32 index, __u64 n)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &index);
@@ -215,17 +209,10 @@ static __always_inline void counter_add(__u32 index, __u64 n)
  * this much is queued or the reader's poll timer comes round; process
  * events wake it at once: discovery and /proc reads race the process.
  */
-static __always_inline long ring_output(void *data, __u64 size, bool urgent)
+static __always_inline __u64 ring_wakeup(void)
 {
-	__u64 flags = BPF_RB_FORCE_WAKEUP;
-	long err;
-
-	if (!urgent && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		flags = BPF_RB_NO_WAKEUP;
-	err = bpf_ringbuf_output(&events, data, size, flags);
-	if (err)
-		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
-	return err;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes ? BPF_RB_NO_WAKEUP
+									     : BPF_RB_FORCE_WAKEUP;
 }
 
 /* The same for the control ring (SOCKET, CLOSE, EXIT, EXEC, MAP records); a
@@ -698,20 +685,35 @@ struct chunk_ctx {
  * copied from @buf (@kept <= @len; the rest was cut by the snap length).
  * A global function: the verifier checks it once, not at every call site.
  */
+extern int bpf_probe_read_user_dynptr(struct bpf_dynptr *dptr, __u32 off, __u32 size,
+				      const void *unsafe_ptr) __ksym;
+
+/* One copy: the bytes go from the traced program straight into the ring. */
 __noinline int emit_record(const struct chunk_ctx *c, __u64 buf, __u64 offset, __u64 len,
 			   __u64 kept)
 {
 	struct tlspcap_data_record *rec;
-	__u32 zero = 0;
+	struct bpf_dynptr ptr;
+	bool fault;
 
 	if (!c)
-		return 0;
-	rec = bpf_map_lookup_elem(&scratch, &zero);
-	if (!rec)
 		return 0;
 	asm volatile("" : "+r"(kept)); /* keep the bound check below for the verifier */
 	if (kept > TLSPCAP_CHUNK_MAX)
 		return 0;
+	if (bpf_ringbuf_reserve_dynptr(&events, TLSPCAP_DATA_RECORD_HEADER_SIZE + kept, 0, &ptr)) {
+		bpf_ringbuf_discard_dynptr(&ptr, 0);
+		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
+		counter_add(TLSPCAP_COUNTER_BYTES_DROPPED, len);
+		return 0;
+	}
+	fault = kept && bpf_probe_read_user_dynptr(&ptr, TLSPCAP_DATA_RECORD_HEADER_SIZE, kept,
+						   (void *)buf);
+	rec = bpf_dynptr_data(&ptr, 0, TLSPCAP_DATA_RECORD_HEADER_SIZE);
+	if (!rec) { /* cannot happen: the reservation holds the header */
+		bpf_ringbuf_discard_dynptr(&ptr, 0);
+		return 0;
+	}
 	rec->hdr = c->hdr;
 	rec->ssl_ctx = c->ssl;
 	rec->offset = offset;
@@ -720,13 +722,11 @@ __noinline int emit_record(const struct chunk_ctx *c, __u64 buf, __u64 offset, _
 	rec->library = c->library;
 	rec->direction = c->direction;
 	rec->attribution = c->attribution;
-	if (kept && bpf_probe_read_user(rec->data, kept, (void *)buf)) {
+	if (fault) { /* the record says how much, its bytes are lost */
 		counter_add(TLSPCAP_COUNTER_READ_FAULTS, 1);
 		rec->data_len = 0;
-		kept = 0;
 	}
-	if (ring_output(rec, TLSPCAP_DATA_RECORD_HEADER_SIZE + kept, false))
-		counter_add(TLSPCAP_COUNTER_BYTES_DROPPED, len);
+	bpf_ringbuf_submit_dynptr(&ptr, ring_wakeup());
 	return 0;
 }
 
