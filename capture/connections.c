@@ -198,6 +198,13 @@ static struct connection *connection_table__find(struct connection_table *t, uin
 	return NULL;
 }
 
+bool connection_table__has_socket(struct connection_table *t, uint64_t conn_id)
+{
+	struct connection *c = connection_table__find(t, conn_id);
+
+	return c && c->has_socket;
+}
+
 static struct connection *connection_table__find_or_add(struct connection_table *t,
 							 const struct tlspcap_record *hdr,
 							 uint32_t library)

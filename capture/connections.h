@@ -11,6 +11,7 @@
 #define TLSPCAP_CONNECTIONS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tlspcap.h"
@@ -82,5 +83,7 @@ int connection_table__continue_all(struct connection_table *t);
 /* Ends every stream with FIN (capture stops). */
 int connection_table__close_all(struct connection_table *t, uint64_t now_monotonic_ns);
 const struct connection_stats *connection_table__stats(const struct connection_table *t);
+/* The connection's SOCKET record has been handled (false for one not seen yet). */
+bool connection_table__has_socket(struct connection_table *t, uint64_t conn_id);
 
 #endif /* TLSPCAP_CONNECTIONS_H */

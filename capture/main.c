@@ -407,6 +407,13 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (cap->opts.count &&
 	    connection_table__stats(cap->connections)->data_records >= cap->opts.count)
 		return 0;
+	/* The SOCKET record of a new connection is in the control ring before its
+	 * first data (one program emits both): read it now, or a flood on this ring
+	 * fills the connection's queue and opens its stream without addresses. */
+	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_DATA &&
+	    !connection_table__has_socket(cap->connections, hdr->conn_id) &&
+	    (err = ring_buffer__consume(cap->control)) < 0)
+		return cap->write_error = err;
 	err = connection_table__handle_record(cap->connections, data, size) ?:
 	      capture__maybe_rotate(cap);
 	if (err) {
