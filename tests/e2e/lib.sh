@@ -18,6 +18,7 @@
 #                               "tlspcap: capturing". OUT "-" writes stdout to $CAPTURE_STDOUT.
 #   stop_capture [SIG]          SIGINT (or SIG), wait <= 30 s, assert exit 0
 #   capture_stat NAME           number before NAME in the summary ("records", "bytes lost")
+#   wait_probed FILE            the capture (started with -v) says it probes FILE (exec'd late)
 #   wait_port PORT [SECS]       wait_file_line FILE REGEX SECS   wait_pid_exit PID SECS
 #   assert_tshark_reads F       assert_no_expert_warnings F [ARGS]  frame_count F [FILTER]
 #   tfields F FILTER FIELD...   stream_bytes F STREAM client|server
