@@ -231,13 +231,6 @@ static __always_inline long control_output(void *data, __u64 size, bool urgent)
 	return err;
 }
 
-static __always_inline __u64 counter_get(__u32 index)
-{
-	__u64 *value = bpf_map_lookup_elem(&counters, &index);
-
-	return value ? *value : 0;
-}
-
 /* Entry probe hits, by what the kernel does with the probed instruction. */
 static __always_inline void count_hit(struct pt_regs *ctx)
 {
@@ -678,6 +671,7 @@ struct chunk_ctx {
 	__u32 library;
 	__u8 direction;
 	__u8 attribution;
+	__u8 incomplete;  /* a record was dropped or its bytes unreadable */
 };
 
 /*
@@ -689,7 +683,7 @@ extern int bpf_probe_read_user_dynptr(struct bpf_dynptr *dptr, __u32 off, __u32 
 				      const void *unsafe_ptr) __ksym;
 
 /* One copy: the bytes go from the traced program straight into the ring. */
-__noinline int emit_record(const struct chunk_ctx *c, __u64 buf, __u64 offset, __u64 len,
+__noinline int emit_record(struct chunk_ctx *c, __u64 buf, __u64 offset, __u64 len,
 			   __u64 kept)
 {
 	struct tlspcap_data_record *rec;
@@ -705,6 +699,7 @@ __noinline int emit_record(const struct chunk_ctx *c, __u64 buf, __u64 offset, _
 		bpf_ringbuf_discard_dynptr(&ptr, 0);
 		counter_add(TLSPCAP_COUNTER_RECORDS_DROPPED, 1);
 		counter_add(TLSPCAP_COUNTER_BYTES_DROPPED, len);
+		c->incomplete = 1;
 		return 0;
 	}
 	fault = kept && bpf_probe_read_user_dynptr(&ptr, TLSPCAP_DATA_RECORD_HEADER_SIZE, kept,
@@ -725,6 +720,7 @@ __noinline int emit_record(const struct chunk_ctx *c, __u64 buf, __u64 offset, _
 	if (fault) { /* the record says how much, its bytes are lost */
 		counter_add(TLSPCAP_COUNTER_READ_FAULTS, 1);
 		rec->data_len = 0;
+		c->incomplete = 1;
 	}
 	bpf_ringbuf_submit_dynptr(&ptr, ring_wakeup());
 	return 0;
@@ -751,6 +747,10 @@ static __always_inline void emit_buffer(struct chunk_ctx *c)
 {
 	__u64 nr_chunks = (c->kept + TLSPCAP_CHUNK_MAX - 1) / TLSPCAP_CHUNK_MAX;
 
+	if (nr_chunks == 1) { /* most calls: no loop to set up */
+		emit_record(c, c->buf, c->offset, c->total, c->kept);
+		return;
+	}
 	if (nr_chunks > TLSPCAP_MAX_CHUNKS_PER_CALL)
 		nr_chunks = TLSPCAP_MAX_CHUNKS_PER_CALL;
 	bpf_loop(nr_chunks, emit_chunk, c, 0);
@@ -884,7 +884,6 @@ static __always_inline int call_emit(__u64 pid_tgid, struct thread_state *t,
 {
 	struct session *session;
 	struct chunk_ctx c = {};
-	__u64 losses;
 
 	if (!total) {
 		counter_add(TLSPCAP_COUNTER_CALLS_FAILED, 1);
@@ -927,13 +926,10 @@ static __always_inline int call_emit(__u64 pid_tgid, struct thread_state *t,
 		emit_iovec(&c, call->buf, call->iov_count);
 		return c.attribution;
 	}
-	/* This CPU's loss counters: unchanged, every record of the call is in the ring
-	 * (a change by another task here only costs the peer its shortcut). */
-	losses = counter_get(TLSPCAP_COUNTER_RECORDS_DROPPED) + counter_get(TLSPCAP_COUNTER_READ_FAULTS);
 	emit_buffer(&c);
+	/* Every record of the call is in the ring: the traced receiver may leave these out. */
 	if (c.direction == TLSPCAP_DIR_SEND && !snaplen && session->delivered_send == c.offset &&
-	    losses == counter_get(TLSPCAP_COUNTER_RECORDS_DROPPED) +
-			      counter_get(TLSPCAP_COUNTER_READ_FAULTS))
+	    !c.incomplete)
 		WRITE_ONCE(session->delivered_send, c.offset + total);
 	return c.attribution;
 }

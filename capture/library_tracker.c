@@ -137,7 +137,9 @@ static int library_tracker__attach_since(struct library_tracker *t, uint64_t exe
 		}
 		ret = probes__attach_library(t->probes, lib, (uint32_t)i, t->points[i]);
 		if (ret < 0) {
-			fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-ret));
+			/* A process gone by now took its files along: not worth a line but with -v. */
+			if (ret != -ENOENT || t->verbose || !access(lib->path, F_OK))
+				fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-ret));
 			continue;
 		}
 		if (t->verbose) {

@@ -6,7 +6,7 @@ SAMPLES_OUT := $(OUTPUT)/samples
 BORINGSSL_DIR := /usr/lib/x86_64-linux-gnu/android
 SAMPLE_PEERS := $(SAMPLES_OUT)/tls_peer_boringssl $(SAMPLES_OUT)/tls_peer_wolfssl \
 	$(SAMPLES_OUT)/tls_peer_mbedtls $(SAMPLES_OUT)/nss_writev_client \
-	$(SAMPLES_OUT)/bio_ssl_client
+	$(SAMPLES_OUT)/bio_ssl_client $(SAMPLES_OUT)/late_tls_client
 
 .PHONY: samples
 samples: $(SAMPLE_PEERS)
@@ -50,3 +50,9 @@ $(SAMPLES_OUT)/nss_writev_client: samples/nss_writev_client.c samples/tls_peer.h
 $(SAMPLES_OUT)/bio_ssl_client: samples/bio_ssl_client.c | $(SAMPLES_OUT)
 	$(call msg,SAMPLE,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lssl -lcrypto -o $@
+
+# A client that loads its TLS library with dlopen() after connecting
+# (tests/e2e/test_late_library.sh): linked against no TLS library.
+$(SAMPLES_OUT)/late_tls_client: samples/late_tls_client.c | $(SAMPLES_OUT)
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) $< -ldl -o $@
