@@ -412,7 +412,7 @@ assert_no_expert_warnings() {
 	local f=$1 out
 	shift
 	out=$(tsh -r "$f" "$@" -q -z expert,warn) || fail "tshark expert on $f failed"
-	if printf '%s\n' "$out" | grep -qE '^(Errors|Warns|Warnings) \('; then
+	if grep -qE '^(Errors|Warns|Warnings) \(' <<<"$out"; then
 		printf '%s\n' "$out" | head -n 40 >&2
 		fail "tshark expert info of $(basename "$f") has warnings/errors"
 	fi

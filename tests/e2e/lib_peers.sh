@@ -121,7 +121,7 @@ assert_pid_view() {
 	if [ -n "$want" ]; then
 		assert_eq "$n" "$want" "number of streams of pid $pid"
 	fi
-	if printf '%s\n' "$libs" | cut -f2 | grep -qvE -- "$libre"; then
+	if cut -f2 <<<"$libs" | grep -vE -- "$libre" >/dev/null; then
 		fail "pid $pid: Library does not match /$libre/ in: $(printf '%s\n' "$libs" | cut -f2 | sort -u | tr '\n' ';')"
 	fi
 	ok "pid $pid: Library /$libre/ ($(printf '%s\n' "$libs" | cut -f2 | sort -u | head -n 1)) in streams $PID_STREAMS"
@@ -317,7 +317,7 @@ assert_capture_clean() {
 # nodesource build has it inside the executable.
 node_library_re() {
 	NODE=$(readlink -f "$(command -v node)")
-	if ldd "$NODE" 2>/dev/null | grep -q 'libssl\.so\.3'; then
+	if grep -q 'libssl\.so\.3' <<<"$(ldd "$NODE" 2>/dev/null)"; then
 		LIBRE='^OpenSSL 3.*libssl\.so\.3'
 	else
 		LIBRE="OpenSSL.*\\($NODE\\)"

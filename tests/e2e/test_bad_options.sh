@@ -11,7 +11,7 @@ expect_usage_error() {
 	timeout -k 5 10 "$TLSPCAP" "$@" >stdout.txt 2>stderr.txt </dev/null || rc=$?
 	err=$(cat stderr.txt)
 	[ "$rc" = 2 ] || fail "tlspcap $*: exit status $rc, want 2 (stderr: $err)"
-	printf '%s\n' "$err" | grep -qiE -- "$re" || fail "tlspcap $*: message does not name the problem /$re/: $err"
+	grep -qiE -- "$re" <<<"$err" || fail "tlspcap $*: message does not name the problem /$re/: $err"
 	! grep -qE '^tlspcap: capturing' stderr.txt || fail "tlspcap $*: started capturing"
 	ok "tlspcap $* -> exit 2: $(head -n 1 stderr.txt)"
 }

@@ -11,7 +11,7 @@ e2e_init
 e2e_cert
 start_nginx_downloads
 
-"$TLSPCAP" --help 2>&1 | grep -q -- '--list' || fail "tlspcap has no --list option (tlspcap --help does not mention it)"
+grep -q -- '--list' <<<"$("$TLSPCAP" --help 2>&1)" || fail "tlspcap has no --list option (tlspcap --help does not mention it)"
 
 start_capture out.pcapng
 
@@ -21,7 +21,7 @@ mkdir "$LIBDIR"
 cp "$(readlink -f /usr/lib/x86_64-linux-gnu/libssl.so.3)" "$LIBDIR/libssl.so.3"
 cp "$(readlink -f /usr/lib/x86_64-linux-gnu/libcrypto.so.3)" "$LIBDIR/libcrypto.so.3"
 NEWSSL=$LIBDIR/libssl.so.3
-LD_LIBRARY_PATH=$LIBDIR ldd "$(command -v curl)" | grep -qF "$NEWSSL" || fail "curl would not load $NEWSSL"
+grep -qF "$NEWSSL" <<<"$(LD_LIBRARY_PATH=$LIBDIR ldd "$(command -v curl)")" || fail "curl would not load $NEWSSL"
 
 write_get_post_client client.py <<'PY'
 import os, ssl, sys, time, urllib.request

@@ -18,10 +18,10 @@ for job in $(jobs -p); do wait "$job" || fail "a go build failed"; done
 cp default stripped
 strip stripped
 ok "built ${VARIANTS[*]}"
-readelf -SW sw | grep -q ' .symtab ' && fail "-s -w build still has .symtab"
-readelf -SW stripped | grep -q ' .symtab ' && fail "stripped build still has .symtab"
-readelf -hW pie | grep -q 'DYN' || fail "-buildmode=pie did not give a PIE"
-readelf -lW nocgo | grep -q INTERP && fail "CGO_ENABLED=0 build is dynamically linked"
+grep -q ' .symtab ' <<<"$(readelf -SW sw)" && fail "-s -w build still has .symtab"
+grep -q ' .symtab ' <<<"$(readelf -SW stripped)" && fail "stripped build still has .symtab"
+grep -q 'DYN' <<<"$(readelf -hW pie)" || fail "-buildmode=pie did not give a PIE"
+grep -q INTERP <<<"$(readelf -lW nocgo)" && fail "CGO_ENABLED=0 build is dynamically linked"
 
 want=""
 for v in "${VARIANTS[@]}"; do

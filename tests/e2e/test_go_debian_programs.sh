@@ -12,7 +12,7 @@ CADDY=$(readlink -f "$(command -v caddy)")
 ETCD=$(readlink -f "$(command -v etcd)")
 ETCDCTL=$(readlink -f "$(command -v etcdctl)")
 for b in "$CADDY" "$ETCD" "$ETCDCTL"; do
-	readelf -SW "$b" | grep -q ' .symtab ' && fail "$b has a .symtab (expected a stripped Debian build)"
+	grep -q ' .symtab ' <<<"$(readelf -SW "$b")" && fail "$b has a .symtab (expected a stripped Debian build)"
 	list=$("$TLSPCAP" --list --lib "$b")
 	assert_contains "$list" "library:    Go crypto/tls go1." "--list --lib $b"
 done
@@ -103,7 +103,7 @@ ok "the 12000-byte value in etcdctl put's gRPC request (stream $s)"
 s=$(streams_with_key "$F" PID "$GET" | head -n 1)
 # its DATA frames joined: a gRPC message may span two of them
 "$PY" "$E2E_DIR/follow.py" h2data "$F" "$s" get-h2 >/dev/null || fail "h2data of stream $s"
-cat get-h2/h2-* | grep -qF "$VALUE" || fail "the value is not in etcd's answer to etcdctl get (stream $s)"
+grep -qF "$VALUE" get-h2/h2-* || fail "the value is not in etcd's answer to etcdctl get (stream $s)"
 ok "the value in etcd's gRPC answer to etcdctl get (stream $s)"
 assert_no_expert_warnings "$F" -d "tcp.port==$CP,http2" -d "tcp.port==$EP,http2"
 log "$(grep '^tlspcap: Go calls' "$CAPTURE_LOG" || true)"

@@ -13,7 +13,7 @@ LIBRE=$(go_library_re "$G")
 # --list names the version, the functions and their RET probes
 list=$("$TLSPCAP" --list --lib "$G")
 assert_contains "$list" "library:    Go crypto/tls $(go env GOVERSION)" "--list --lib $G"
-printf '%s\n' "$list" | grep -qE 'crypto/tls\.\(\*Conn\)\.Write \([0-9]+ RETs\) crypto/tls\.\(\*Conn\)\.Read \([0-9]+ RETs\)' ||
+grep -qE 'crypto/tls\.\(\*Conn\)\.Write \([0-9]+ RETs\) crypto/tls\.\(\*Conn\)\.Read \([0-9]+ RETs\)' <<<"$list" ||
 	fail "--list does not show the Go functions with their RET counts: $list"
 ok "--list shows Write and Read with their RET counts"
 

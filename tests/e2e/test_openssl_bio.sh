@@ -82,7 +82,7 @@ check() {
 	s=$(streams_with_key "$F" PID "$cpid")
 	assert_eq "$(printf '%s\n' "$s" | grep -c .)" 1 "streams of $what (pid $cpid)"
 	server_streams=$(streams_with_key "$F" PID "$spid")
-	printf '%s\n' "$server_streams" | grep -qx "$s" ||
+	grep -qx "$s" <<<"$server_streams" ||
 		fail "stream $s of $what has no comment of the server (pid $spid): $(stream_comment "$F" "$s")"
 	ok "stream $s of $what carries the server's PID $spid"
 	stream_bytes "$F" "$s" server >"s2c-$s.bin"
