@@ -19,6 +19,7 @@
 #   stop_capture [SIG]          SIGINT (or SIG), wait <= 30 s, assert exit 0
 #   capture_stat NAME           number before NAME in the summary ("records", "bytes lost")
 #   wait_probed FILE            the capture (started with -v) says it probes FILE (exec'd late)
+#   need_ipv6                   skip the test unless ::1 is on lo
 #   wait_port PORT [SECS]       wait_file_line FILE REGEX SECS   wait_pid_exit PID SECS
 #   assert_tshark_reads F       assert_no_expert_warnings F [ARGS]  frame_count F [FILTER]
 #   tfields F FILTER FIELD...   stream_bytes F STREAM client|server
@@ -168,6 +169,11 @@ wait_file_line() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# need_ipv6: skip unless ::1 is on lo.
+need_ipv6() {
+	grep -qw '::1' <<<"$(ip -6 addr show dev lo 2>/dev/null)" || skip "no ::1 on lo (IPv6 disabled)"
 }
 
 # wait_probed FILE: the running capture (started with -v) probes FILE within 20 s. A program

@@ -33,8 +33,9 @@
 #                                   sample server and sample client -> nginx (OpenSSL)
 #   assert_capture_clean F PORT...  tshark reads F, no expert warnings, no bytes lost,
 #                                   one stream per connection to a server PORT
-#   node_library_re                 $NODE (the node executable) and $LIBRE (ERE of the
-#                                   Library: comment its OpenSSL gives)
+#   node_init                       node is there (else skip); $NODE (the executable) and
+#                                   $LIBRE (ERE of the Library: comment its OpenSSL gives),
+#                                   logged with node's and its OpenSSL's versions
 #   start_nginx_downloads           nginx on a new port $HP (plain-HTTP backend $BACK)
 #                                   serving big.bin (1 MB); post.bin (300 kB) here
 #   write_get_post_client FILE      python client FILE: its start from stdin, then GET
@@ -315,13 +316,15 @@ assert_capture_clean() {
 
 # Which OpenSSL node uses: Debian's own nodejs links libssl.so.3 (through libnode), the
 # nodesource build has it inside the executable.
-node_library_re() {
+node_init() {
+	need_tools node:nodejs
 	NODE=$(readlink -f "$(command -v node)")
 	if grep -q 'libssl\.so\.3' <<<"$(ldd "$NODE" 2>/dev/null)"; then
 		LIBRE='^OpenSSL 3.*libssl\.so\.3'
 	else
 		LIBRE="OpenSSL.*\\($NODE\\)"
 	fi
+	log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl): expecting Library /$LIBRE/"
 }
 
 start_nginx_downloads() {

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-grep -qw '::1' <<<"$(ip -6 addr show dev lo 2>/dev/null)" || skip "no ::1 on lo (IPv6 disabled)"
+need_ipv6
 e2e_cert
 pick_port
 P1=$PORT

@@ -7,10 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-need_tools node:nodejs
+node_init
 tls_server_port
-node_library_re
-log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl): expecting Library /$LIBRE/"
 pattern_file req.bin 300000 0x5a
 pattern_file resp.bin 500000 0x00
 pattern_file big.bin 1000000 0x00

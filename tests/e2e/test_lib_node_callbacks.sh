@@ -13,10 +13,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-need_tools node:nodejs
+node_init
 tls_server_port
-node_library_re
-log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl)"
 
 cat >client.js <<'JS'
 const tls = require("tls"), https = require("https"), fs = require("fs");

@@ -31,13 +31,12 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
-need_tools node:nodejs
+node_init
 tls_server_port
 N=${E2E_NODE_CONNS:-40}
 MIN_PCT=${E2E_NODE_MIN_PCT:-100}
 VIEWS=${E2E_NODE_VIEWS:-1}
-node_library_re
-log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl): expecting Library /$LIBRE/; $N concurrent connections"
+log "$N concurrent connections"
 
 cat >common.js <<'JS'
 // Deterministic bodies: mulberry32 stream; size 1024..204800 from the first draw.
