@@ -198,13 +198,6 @@ static struct connection *connection_table__find(struct connection_table *t, uin
 	return NULL;
 }
 
-bool connection_table__has_socket(struct connection_table *t, uint64_t conn_id)
-{
-	struct connection *c = connection_table__find(t, conn_id);
-
-	return c && c->has_socket;
-}
-
 static struct connection *connection_table__find_or_add(struct connection_table *t,
 							 const struct tlspcap_record *hdr,
 							 uint32_t library)
@@ -706,6 +699,12 @@ static int connection_table__handle_data(struct connection_table *t,
 		return -ENOMEM;
 	t->stats.data_records++;
 	t->stats.captured_bytes += rec->data_len;
+	if (c->state != CONNECTION_OPEN && !c->has_socket && t->cfg.socket_pending) {
+		int err = t->cfg.socket_pending(t->cfg.socket_pending_ctx);
+
+		if (err)
+			return err;
+	}
 	if (c->state == CONNECTION_OPEN)
 		return connection__write_data(t, c, rec);
 	q = malloc(sizeof(*q) + size);

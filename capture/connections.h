@@ -11,7 +11,6 @@
 #define TLSPCAP_CONNECTIONS_H
 
 #include <stddef.h>
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "tlspcap.h"
@@ -48,6 +47,11 @@ struct connection_table_config {
 	void (*views_paired)(void *ctx, const struct connection_end *receiver,
 			    const struct connection_end *sender);
 	void *views_ctx;
+	/* A data record came for a connection without its SOCKET record yet (may be
+	 * NULL): the record may be read now, from wherever it waits, through
+	 * connection_table__handle_record (it is there before the first data). */
+	int (*socket_pending)(void *ctx);
+	void *socket_pending_ctx;
 	uint64_t peer_wait_ns;     /* how long a local connection waits for its peer view */
 	size_t pending_limit;      /* bytes held per waiting connection before it opens anyway */
 	struct redactor *redactor; /* --redact, or NULL */
@@ -83,7 +87,5 @@ int connection_table__continue_all(struct connection_table *t);
 /* Ends every stream with FIN (capture stops). */
 int connection_table__close_all(struct connection_table *t, uint64_t now_monotonic_ns);
 const struct connection_stats *connection_table__stats(const struct connection_table *t);
-/* The connection's SOCKET record has been handled (false for one not seen yet). */
-bool connection_table__has_socket(struct connection_table *t, uint64_t conn_id);
 
 #endif /* TLSPCAP_CONNECTIONS_H */

@@ -388,6 +388,19 @@ static void snapshot_late_process(void *netinfo, pid_t pid)
 	netinfo__snapshot_process(netinfo, pid);
 }
 
+/*
+ * A new connection's SOCKET record is in the control ring before its first
+ * data (one program emits both): read it now, or a flood on the data ring
+ * fills the connection's queue and opens its stream without addresses.
+ */
+static int read_control_ring(void *ctx)
+{
+	struct capture *cap = ctx;
+	int n = ring_buffer__consume(cap->control);
+
+	return n < 0 ? n : cap->write_error;
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct capture *cap = ctx;
@@ -407,13 +420,6 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (cap->opts.count &&
 	    connection_table__stats(cap->connections)->data_records >= cap->opts.count)
 		return 0;
-	/* The SOCKET record of a new connection is in the control ring before its
-	 * first data (one program emits both): read it now, or a flood on this ring
-	 * fills the connection's queue and opens its stream without addresses. */
-	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_DATA &&
-	    !connection_table__has_socket(cap->connections, hdr->conn_id) &&
-	    (err = ring_buffer__consume(cap->control)) < 0)
-		return cap->write_error = err;
 	err = connection_table__handle_record(cap->connections, data, size) ?:
 	      capture__maybe_rotate(cap);
 	if (err) {
@@ -648,6 +654,7 @@ static int capture__setup(struct capture *cap)
 		.library_label = library_label,
 		.between_records = rotate_between_records,
 		.views_paired = views_paired,
+		.socket_pending = read_control_ring,
 		.peer_wait_ns = PEER_WAIT_NS,
 		.pending_limit = PENDING_LIMIT,
 		.filter = cap->filter,
@@ -701,6 +708,7 @@ static int capture__setup(struct capture *cap)
 	ccfg.between_ctx = cap;
 	ccfg.redactor = cap->redactor;
 	ccfg.views_ctx = cap->probes;
+	ccfg.socket_pending_ctx = cap;
 	cap->connections = connection_table__new(&ccfg);
 	if (!cap->connections)
 		return -ENOMEM;

@@ -433,6 +433,56 @@ static void test_client_remote(void **state)
 	tshark_assert_follow(c->path, 0, http_request, REQ_LEN, http_response, RESP_LEN);
 }
 
+struct pending_socket {
+	struct ctx *c;
+	const struct sock_desc *d;
+	int calls;
+};
+
+/* The SOCKET record waiting elsewhere (the control ring), handed over when asked. */
+static int hand_over_socket(void *arg)
+{
+	struct pending_socket *p = arg;
+
+	if (p->calls++ == 0)
+		socket_rec(p->c, p->d, p->c->t0);
+	return 0;
+}
+
+/* A connection's first data before its SOCKET record: the table asks for it at once. */
+static void test_socket_pending(void **state)
+{
+	struct ctx *c = *state;
+	pid_t pid = getpid();
+	struct sock_desc d = {
+		.conn_id = 1002, .tgid = pid, .fd = 8, .family = AF_INET,
+		.laddr = "198.51.100.8", .lport = c->idle_port, .raddr = "192.0.2.11", .rport = 443,
+	};
+	struct pending_socket p = { c, &d, 0 };
+	char want[128], *out;
+
+	connection_table__free(c->ct);
+	c->cfg.socket_pending = hand_over_socket;
+	c->cfg.socket_pending_ctx = &p;
+	c->ct = connection_table__new(&c->cfg);
+	assert_non_null(c->ct);
+	data_rec(c, d.conn_id, pid, 8, TLSPCAP_DIR_SEND, 0, http_request, REQ_LEN, c->t0 + 1 * MS);
+	/* asked once, and the stream opened with the record's addresses */
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(connection_table__stats(c->ct)->open_now, 1);
+	data_rec(c, d.conn_id, pid, 8, TLSPCAP_DIR_RECV, 0, http_response, RESP_LEN, c->t0 + 2 * MS);
+	assert_int_equal(p.calls, 1); /* an open stream needs no SOCKET record */
+	close_rec(c, d.conn_id, pid, 8, REQ_LEN, RESP_LEN, c->t0 + 3 * MS);
+	finish(c);
+
+	assert_int_equal(c->stats.unattributed, 0);
+	out = fields(c, SYN_FILTER, "-e ip.src -e ip.dst");
+	snprintf(want, sizeof(want), "198.51.100.8\t192.0.2.11\n");
+	assert_string_equal(out, want);
+	free(out);
+	tshark_assert_follow(c->path, 0, http_request, REQ_LEN, http_response, RESP_LEN);
+}
+
 /*
  * The end that accepted is the server, whatever the listening ports say:
  * its port is listened on no more (a server that closed its listener), and
@@ -1934,6 +1984,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_client_remote, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_role_from_accept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_views_client_first, setup, teardown),
