@@ -163,23 +163,72 @@ enum redact_header_kind redact_policy__header_kind(const struct redact_policy *p
 	return REDACT_HEADER_NONE;
 }
 
-static bool is_separator(char c)
+static int hex_digit(unsigned char c)
 {
-	return c == '_' || c == '-' || c == '.' || c == '[' || c == ']';
+	return isdigit(c) ? c - '0' : isxdigit(c) ? (c | 0x20) - 'a' + 10 : -1;
 }
 
-/* @key is @field, or @field is one of its words: "new_password", "password-confirm". */
+/* 0 for a byte that is no letter or digit, else its kind: a word may end where the kind changes. */
+static int char_kind(unsigned char c)
+{
+	return islower(c) ? 1 : isupper(c) ? 2 : isdigit(c) ? 3 : 0;
+}
+
+/*
+ * @name's words in lower case, each between '_': "newPassword", "new-password"
+ * and "user%5Bnew_password%5D" all give "_new_password_".  A word ends at a
+ * byte that is no letter or digit, at a camelCase hump, between letters and
+ * digits, and before the last capital of a run ("APIKey": api, key).  False
+ * when @out is too small.
+ */
+static bool name_words(const char *name, size_t len, char *out, size_t size)
+{
+	bool boundary = true;
+	size_t i, n = 0;
+	int prev = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		int kind, next;
+
+		if (c == '%' && i + 2 < len && hex_digit(name[i + 1]) >= 0 && hex_digit(name[i + 2]) >= 0) {
+			/* a percent-encoded form or query key: its bytes, not their escapes */
+			c = (unsigned char)(hex_digit(name[i + 1]) << 4 | hex_digit(name[i + 2]));
+			i += 2;
+		}
+		kind = char_kind(c);
+		next = i + 1 < len ? char_kind((unsigned char)name[i + 1]) : 0;
+		if (!kind) {
+			boundary = true;
+		} else if ((prev == 1 && kind == 2) || (prev && (prev == 3) != (kind == 3)) ||
+			   (prev == 2 && kind == 2 && next == 1)) {
+			boundary = true;
+		}
+		prev = kind;
+		if (!kind)
+			continue;
+		if (n + 3 > size)
+			return false;
+		if (boundary)
+			out[n++] = '_';
+		boundary = false;
+		out[n++] = (char)tolower(c);
+	}
+	if (n + 2 > size)
+		return false;
+	out[n++] = '_';
+	out[n] = '\0';
+	return true;
+}
+
+/* @key holds @field's words in a row: "new_password", "newPassword", "password-confirm". */
 static bool field_matches(const char *field, const char *key, size_t len)
 {
-	size_t flen = strlen(field);
+	char key_words[2 * REDACT_KEY_MAX + 2], field_words[2 * REDACT_LABEL_MAX + 2];
 
-	if (len < flen)
-		return false;
-	if (len == flen)
-		return !strncasecmp(field, key, len);
-	if (!strncasecmp(field, key + len - flen, flen) && is_separator(key[len - flen - 1]))
-		return true;
-	return !strncasecmp(field, key, flen) && is_separator(key[flen]);
+	return name_words(key, len, key_words, sizeof(key_words)) &&
+	       name_words(field, strlen(field), field_words, sizeof(field_words)) &&
+	       strstr(key_words, field_words);
 }
 
 bool redact_policy__is_field(const struct redact_policy *p, const char *key, size_t len)

@@ -23,7 +23,7 @@ enum field_state {
 
 static bool is_key_char(uint8_t c)
 {
-	return isalnum(c) || c == '_' || c == '-' || c == '.' || c == '[' || c == ']';
+	return isalnum(c) || c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '%';
 }
 
 /* Where a key=value value ends. */

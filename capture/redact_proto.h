@@ -21,6 +21,7 @@
 
 #define REDACT_TALLY_LABELS 12
 #define REDACT_LABEL_MAX 32
+#define REDACT_KEY_MAX 64         /* a field name longer than this is matched by nothing */
 
 /* What was redacted in one stream, by label (header or field name). */
 struct redact_tally {
@@ -81,7 +82,7 @@ unsigned int redact_url(struct redact_ctx *ctx, uint8_t *v, size_t len, uint8_t 
  * as it passes, whatever the pieces it arrives in.
  */
 struct redact_fields {
-	char key[REDACT_LABEL_MAX];
+	char key[REDACT_KEY_MAX];
 	uint8_t key_len;
 	bool key_long;            /* longer than the buffer: no field name we know */
 	bool escaped;

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/* Field names and values in text of no known protocol, fed whole and in every small piece size. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "redact_harness.h"
+
+static void expect(const char *in, const char *want, const char *summary_has)
+{
+	char summary[1024];
+	char *out = redact_in_pieces(in, TCP_STREAM_CLIENT_TO_SERVER, 12, summary, sizeof(summary));
+
+	assert_string_equal(out, want);
+	if (summary_has)
+		assert_has(summary, summary_has);
+	free(out);
+}
+
+/* A key names a secret when the words of a field stand in it in a row, however they are joined. */
+static void test_field_names(void **state)
+{
+	expect("{\"newPassword\":\"Np4ss\",\"sessionToken\":\"sT0k\",\"idToken\":\"iT0k3n\","
+	       "\"privateKey\":\"pK3y\",\"APIKey\":\"aK\",\"tokenCount\":3,\"username\":\"al\"}",
+	       "{\"newPassword\":\"REDAC\",\"sessionToken\":\"REDA\",\"idToken\":\"REDACT\","
+	       "\"privateKey\":\"REDA\",\"APIKey\":\"RE\",\"tokenCount\":9,\"username\":\"al\"}",
+	       "Redacted: 6 values");
+	expect("user%5Bpassword%5D=pct1&user%5bnew_password%5d=pct2&a%5Bb%5D=keep&user[password]=br4",
+	       "user%5Bpassword%5D=REDA&user%5bnew_password%5d=REDA&a%5Bb%5D=keep&user[password]=RED",
+	       "user%5bpassword%5d: 1");
+	expect("x.password2=p2&Password_Confirmation=pc&old-pwd=op&bypass=keep&passport=keep",
+	       "x.password2=RE&Password_Confirmation=RE&old-pwd=RE&bypass=keep&passport=keep",
+	       "Redacted: 3 values");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_field_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
