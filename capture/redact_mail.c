@@ -29,6 +29,43 @@ static bool starts(const uint8_t *buf, size_t len, const char *s)
 	return len >= n && !strncasecmp((const char *)buf, s, n);
 }
 
+/* A byte of an IMAP tag: an ASTRING-CHAR but '+' (RFC 9051). */
+static bool is_tag_char(uint8_t c)
+{
+	return c > ' ' && c < 0x7f && !strchr("(){%*\"\\]+", c);
+}
+
+/*
+ * A client's first line "TAG COMMAND ...": after STARTTLS the IMAP client
+ * speaks first, so there is no greeting to know the protocol by.
+ */
+static int imap_client_detect(const uint8_t *buf, size_t len)
+{
+	static const char *const commands[] = { "CAPABILITY", "LOGIN",  "AUTHENTICATE", "STARTTLS",
+						"ID",         "NOOP",   "ENABLE",       "LOGOUT",
+						"SELECT",     "EXAMINE", "LIST",        "NAMESPACE",
+						"STATUS",     "COMPRESS" };
+	size_t tag = 0, cmd, rest, k, i;
+	bool maybe = false;
+
+	while (tag < len && tag < 64 && is_tag_char(buf[tag]))
+		tag++;
+	if (tag == len)
+		return tag < 64 ? -1 : 0;
+	if (!tag || buf[tag] != ' ')
+		return 0;
+	cmd = tag + 1;
+	rest = len - cmd;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		k = strlen(commands[i]);
+		if (rest > k && !strncasecmp((const char *)buf + cmd, commands[i], k) &&
+		    (buf[cmd + k] == ' ' || buf[cmd + k] == '\r' || buf[cmd + k] == '\n'))
+			return 1;
+		maybe |= rest <= k && !strncasecmp((const char *)buf + cmd, commands[i], rest);
+	}
+	return maybe ? -1 : 0;
+}
+
 static int mail_detect(enum tcp_stream_dir dir, const uint8_t *buf, size_t len)
 {
 	static const char *const greetings[] = { "* OK", "* PREAUTH", "220 ", "220-" };
@@ -43,6 +80,13 @@ static int mail_detect(enum tcp_stream_dir dir, const uint8_t *buf, size_t len)
 		if (starts(buf, len, list[i]))
 			return 1;
 		maybe |= len < k && !strncasecmp((const char *)buf, list[i], len);
+	}
+	if (dir == TCP_STREAM_CLIENT_TO_SERVER) {
+		int imap = imap_client_detect(buf, len);
+
+		if (imap > 0)
+			return 1;
+		maybe |= imap < 0;
 	}
 	return maybe ? -1 : 0;
 }
@@ -90,7 +134,8 @@ static void mail_client_line(struct mail *m, struct redact_ctx *ctx, uint8_t *li
 		end--;
 	if (m->literal_secret || (m->sasl && !(end == 1 && line[0] == '*'))) {
 		/* a literal's bytes, or a SASL response ("*" cancels) */
-		m->literal_secret = false;
+		/* a user name literal's line ends in the password's "{n}" or "{n+}" */
+		m->literal_secret = m->literal_secret && end && line[end - 1] == '}';
 		mask_from(ctx, "mail auth", line, 0, end);
 		return;
 	}

@@ -65,11 +65,61 @@ static void test_smtp(void **state)
 	harness_free(&h);
 }
 
+/* After STARTTLS the IMAP client speaks first: its first line says IMAP. */
+static void test_imap_client_first(void **state)
+{
+	static const struct turn turns[] = {
+		TURN(C2S, "A001 CAPABILITY\r\n"),
+		TURN(S2C, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nA001 OK\r\n"),
+		TURN(C2S, "A002 LOGIN alice s3cretPw\r\n"),
+		TURN(S2C, "A002 NO\r\n"),
+		/* both user name and password as literals, synchronizing and not */
+		TURN(C2S, "A003 LOGIN {5}\r\n"),
+		TURN(S2C, "+ go\r\n"),
+		TURN(C2S, "alice {7}\r\n"),
+		TURN(S2C, "+ go\r\n"),
+		TURN(C2S, "litPw77\r\n"),
+		TURN(S2C, "A003 NO\r\n"),
+		TURN(C2S, "A004 LOGIN {3+}\r\nbob {6+}\r\nplusPw\r\n"),
+		TURN(S2C, "A004 OK\r\n"),
+		TURN(C2S, "A005 SELECT INBOX\r\n"),
+	};
+	struct harness h;
+
+	redact_conversation(&h, turns, sizeof(turns) / sizeof(turns[0]), 9);
+	assert_string_equal(h.out[C2S], "A001 CAPABILITY\r\n"
+					"A002 LOGIN alice REDACTED\r\n"
+					"A003 LOGIN RED\r\n"
+					"REDACTEDx\r\n"
+					"REDACTE\r\n"
+					"A004 LOGIN REDA\r\n"
+					"REDACTED\r\n"
+					"REDACT\r\n"
+					"A005 SELECT INBOX\r\n");
+	assert_string_equal(h.summary, "Redacted: 7 values (imap login: 3, mail auth: 4)");
+	harness_free(&h);
+}
+
+/* A tagged first line is IMAP only with an IMAP command: other text stays text. */
+static void test_not_imap(void **state)
+{
+	static const struct turn turns[] = {
+		TURN(C2S, "x1 NOTE password=tXt1\r\n"),
+	};
+	struct harness h;
+
+	redact_conversation(&h, turns, sizeof(turns) / sizeof(turns[0]), 9);
+	assert_string_equal(h.out[C2S], "x1 NOTE password=REDA\r\n");
+	harness_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_imap),
 		cmocka_unit_test(test_smtp),
+		cmocka_unit_test(test_imap_client_first),
+		cmocka_unit_test(test_not_imap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
