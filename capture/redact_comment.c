@@ -13,8 +13,21 @@ enum pending {
 	P_NONE,
 	P_HEADER,     /* -H, --header, --proxy-header */
 	P_USER,       /* -u, --user, -U, --proxy-user: user:password */
+	P_CERT,       /* -E, --cert: certificate[:password] */
 	P_COOKIE,     /* -b, --cookie */
-	P_SECRET,     /* --password and the like, redis-cli -a */
+	P_SECRET,     /* --password and the like, --oauth2-bearer, redis-cli -a */
+};
+
+/* Options (curl's and wget's) whose value is a secret or holds one. */
+static const struct {
+	const char *name;
+	enum pending kind;
+} options[] = {
+	{ "-H", P_HEADER },        { "--header", P_HEADER }, { "--proxy-header", P_HEADER },
+	{ "-u", P_USER },          { "--user", P_USER },     { "-U", P_USER },
+	{ "--proxy-user", P_USER }, { "-E", P_CERT },        { "--cert", P_CERT },
+	{ "--proxy-cert", P_CERT }, { "-b", P_COOKIE },      { "--cookie", P_COOKIE },
+	{ "--oauth2-bearer", P_SECRET },
 };
 
 struct word {
@@ -22,33 +35,49 @@ struct word {
 	size_t len;
 };
 
-static bool word_is(const struct word *w, const char *s)
-{
-	return strlen(s) == w->len && !memcmp(w->p, s, w->len);
-}
-
 static bool is_option(const struct word *w)
 {
 	return w->len > 1 && w->p[0] == '-';
 }
 
-static enum pending option_kind(const struct redact_policy *p, const struct word *w, bool redis_cli)
+/*
+ * What option @w is; its value is the next word, or in @w from *@inline_at
+ * ("--user=a:b", "-Ua:b", "--header=Name: v").  An option named like a
+ * field (--password, --key-pass) written with '=' is left to the field scanner.
+ */
+static enum pending option_kind(const struct redact_policy *p, const struct word *w, bool redis_cli,
+				size_t *inline_at)
 {
-	if (word_is(w, "-H") || word_is(w, "--header") || word_is(w, "--proxy-header"))
-		return P_HEADER;
-	if (word_is(w, "-u") || word_is(w, "--user") || word_is(w, "-U") || word_is(w, "--proxy-user"))
-		return P_USER;
-	if (word_is(w, "-b") || word_is(w, "--cookie"))
-		return P_COOKIE;
-	if (redis_cli && word_is(w, "-a"))
+	const char *eq = memchr(w->p, '=', w->len);
+	size_t name_len = w->len, i;
+
+	*inline_at = 0;
+	if (!is_option(w))
+		return P_NONE;
+	if (w->p[1] == '-' && eq) {
+		name_len = (size_t)(eq - w->p);
+		*inline_at = name_len + 1;
+	} else if (w->p[1] != '-' && w->len > 2) {
+		name_len = 2;
+		*inline_at = 2;
+	}
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strlen(options[i].name) == name_len && !memcmp(w->p, options[i].name, name_len))
+			return options[i].kind;
+	if (redis_cli && name_len == 2 && !memcmp(w->p, "-a", 2))
 		return P_SECRET;
-	if (w->len > 2 && w->p[0] == '-' && w->p[1] == '-' && !memchr(w->p, '=', w->len) &&
-	    redact_policy__is_field(p, w->p + 2, w->len - 2))
+	if (!*inline_at && w->len > 2 && w->p[1] == '-' && redact_policy__is_field(p, w->p + 2, w->len - 2))
 		return P_SECRET;
 	return P_NONE;
 }
 
-/* A header given on the command line: "Name: value words..." up to the next option. */
+/* A word of its own after a header's value: an option, or the URL (wget takes it last). */
+static bool ends_header(const struct word *w)
+{
+	return is_option(w) || memmem(w->p, w->len, "://", 3);
+}
+
+/* A header given on the command line: "Name: value words..." up to the next option or URL. */
 static size_t header_words(struct redact_ctx *ctx, struct word *w, size_t i, size_t n)
 {
 	char *colon = memchr(w[i].p, ':', w[i].len);
@@ -57,7 +86,10 @@ static size_t header_words(struct redact_ctx *ctx, struct word *w, size_t i, siz
 
 	if (!colon)
 		return i;
-	while (last + 1 < n && !is_option(&w[last + 1]))
+	/* a URL right after "Name:" is the value (Referer) */
+	if (colon + 1 == w[i].p + w[i].len && i + 1 < n && !is_option(&w[i + 1]))
+		last++;
+	while (last + 1 < n && !ends_header(&w[last + 1]))
 		last++;
 	start = colon + 1;
 	if (start == w[i].p + w[i].len) {
@@ -72,15 +104,49 @@ static size_t header_words(struct redact_ctx *ctx, struct word *w, size_t i, siz
 	return last;
 }
 
-static void user_word(struct redact_ctx *ctx, struct word *w, size_t from)
+/* "user:password" from @from: the password, or all of it when there is no ':' (@all). */
+static void user_word(struct redact_ctx *ctx, const char *label, struct word *w, size_t from, bool all)
 {
 	char *colon = memchr(w->p + from, ':', w->len - from);
 	size_t start = colon ? (size_t)(colon - w->p) + 1 : from;
 
-	if (start < w->len) {
-		redact_ctx__count(ctx, "user password", 13);
+	if ((colon || all) && start < w->len) {
+		redact_ctx__count(ctx, label, strlen(label));
 		redact_span((uint8_t *)w->p, start, w->len, NULL);
 	}
+}
+
+/* The value of a @kind option, at word @j from byte @from; returns the last word it took. */
+static size_t option_value(struct redact_ctx *ctx, enum pending kind, struct word *words, size_t j,
+			   size_t n, size_t from)
+{
+	struct word *w = &words[j];
+
+	switch (kind) {
+	case P_HEADER:
+		w->p += from;
+		w->len -= from;
+		return header_words(ctx, words, j, n);
+	case P_USER:
+		user_word(ctx, "user password", w, from, true);
+		break;
+	case P_CERT:
+		user_word(ctx, "certificate password", w, from, false);
+		break;
+	case P_COOKIE:
+		if (memchr(w->p + from, '=', w->len - from))
+			redact_header_value(ctx, "cookie", 6, (uint8_t *)w->p + from, w->len - from, NULL);
+		break;
+	case P_SECRET:
+		if (from < w->len) {
+			redact_ctx__count(ctx, "argument", 8);
+			redact_span((uint8_t *)w->p, from, w->len, NULL);
+		}
+		break;
+	case P_NONE:
+		break;
+	}
+	return j;
 }
 
 static void args_line(struct redact_ctx *ctx, char *args, size_t len)
@@ -120,45 +186,21 @@ static void args_line(struct redact_ctx *ctx, char *args, size_t len)
 		}
 	}
 	for (j = 0; j < n; j++) {
-		struct word *w = &words[j];
+		enum pending kind;
+		size_t at;
 
-		switch (pending) {
-		case P_HEADER:
-			j = header_words(ctx, words, j, n);
+		if (pending != P_NONE) {
+			j = option_value(ctx, pending, words, j, n, 0);
 			pending = P_NONE;
 			continue;
-		case P_USER:
-			user_word(ctx, w, 0);
-			pending = P_NONE;
-			continue;
-		case P_COOKIE:
-			if (memchr(w->p, '=', w->len))
-				redact_header_value(ctx, "cookie", 6, (uint8_t *)w->p, w->len, NULL);
-			pending = P_NONE;
-			continue;
-		case P_SECRET:
-			redact_ctx__count(ctx, "argument", 8);
-			redact_span((uint8_t *)w->p, 0, w->len, NULL);
-			pending = P_NONE;
-			continue;
-		case P_NONE:
-			break;
 		}
-		pending = option_kind(ctx->policy, w, redis_cli);
-		if (pending != P_NONE)
-			continue;
-		if (w->len > 2 && !memcmp(w->p, "-H", 2)) {
-			struct word inline_header = { w->p + 2, w->len - 2 };
-
-			words[j] = inline_header;
-			j = header_words(ctx, words, j, n);
-		} else if (w->len > 2 && !memcmp(w->p, "-u", 2)) {
-			user_word(ctx, w, 2);
-		} else if (w->len > 7 && !memcmp(w->p, "--user=", 7)) {
-			user_word(ctx, w, 7);
-		} else {
-			redact_url_credentials(ctx, (uint8_t *)w->p, w->len, NULL);
-		}
+		kind = option_kind(ctx->policy, &words[j], redis_cli, &at);
+		if (kind != P_NONE && at)
+			j = option_value(ctx, kind, words, j, n, at);
+		else if (kind != P_NONE)
+			pending = kind;
+		else
+			redact_url_credentials(ctx, (uint8_t *)words[j].p, words[j].len, NULL);
 	}
 	/* key=value and JSON fields anywhere (queries, -d 'password=...', conninfo strings) */
 	redact_fields__reset(&f);

@@ -49,7 +49,24 @@ static void test_curl(void **state)
 	expect("curl -d {\"user\": \"u\", \"password\": \"j50n pw\"} https://h/",
 	       "curl -d {\"user\": \"u\", \"password\": \"REDACTE\"} https://h/", 1);
 	expect("curl --cookie a=1 --oauth2-bearer xyz --proxy-user p:q https://h/",
-	       "curl --cookie a=R --oauth2-bearer xyz --proxy-user p:R https://h/", 2);
+	       "curl --cookie a=R --oauth2-bearer RED --proxy-user p:R https://h/", 3);
+}
+
+/* Every option that carries a secret, in each form: next word, --name=value, -Xvalue. */
+static void test_secret_options(void **state)
+{
+	expect("curl --oauth2-bearer=b34rer -E client.pem:c3rtPw --cert=c.pem:c3rt2 -Eplain.pem https://h/",
+	       "curl --oauth2-bearer=REDACT -E client.pem:REDACT --cert=c.pem:REDAC -Eplain.pem https://h/", 3);
+	expect("curl --pass k3yPass --key-pass kp2 --proxy-pass=pp3 -U pu:pr0xy -Upu2:pr0xy2 --proxy-user=a:b https://h/",
+	       "curl --pass REDACTE --key-pass RED --proxy-pass=RED -U pu:REDAC -Upu2:REDACT --proxy-user=a:R https://h/", 6);
+	expect("wget --header=Authorization: Bearer wg3tTok --header Authorization:Basic YWxhZGRpbg== https://h/",
+	       "wget --header=Authorization: Bearer REDACTE --header Authorization:Basic REDACTEDxxxx https://h/", 2);
+	expect("curl --proxy-header=Proxy-Authorization: Basic cHJveHk= --proxy-header X-Auth-Token: t0k https://h/",
+	       "curl --proxy-header=Proxy-Authorization: Basic REDACTED --proxy-header X-Auth-Token: RED https://h/", 2);
+	expect("curl -H Referer: https://h/?token=rT0k https://x/",
+	       "curl -H Referer: https://h/?token=REDA https://x/", 1);
+	expect("wget --http-password=wgPw --proxy-password wgPw2 https://h/",
+	       "wget --http-password=REDA --proxy-password REDAC https://h/", 2);
 }
 
 static void test_other_tools(void **state)
@@ -84,6 +101,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_curl),
+		cmocka_unit_test(test_secret_options),
 		cmocka_unit_test(test_other_tools),
 		cmocka_unit_test(test_other_lines),
 	};
