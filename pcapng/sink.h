@@ -15,9 +15,10 @@
  * sink__close.  Within it, what came in is flushed (ZSTD_e_flush) at most
  * about half a second later (sink__flush), so a file cut by SIGKILL
  * decompresses up to its last flush, which ends on a block boundary.  One
- * frame, not a frame per flush: tshark 4.0 (Debian 12) misreads a file of
- * several zstd frames (it looks for the next frame's magic at the start of
- * its read buffer instead of where the frame ends).
+ * frame, not a frame per flush: after a frame ends, tshark 4.0 (Debian 12)
+ * looks for the next frame's magic at the start of its 131075-byte read
+ * buffer instead of where the frame ended, and misreads the rest of a file
+ * whose frames end past its first buffer (measured, see README).
  *
  * Files are created with mode 0600.  As root, a symbolic link in a sticky
  * world-writable directory (/tmp) is not followed unless it belongs to the

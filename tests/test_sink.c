@@ -317,6 +317,68 @@ static void test_rotation_size_ring(void **state)
 	sink__free(s);
 }
 
+/*
+ * -C with zstd: FILE.zst, FILE1.zst, ...; each file is exactly one complete
+ * zstd frame (tshark 4.0 misreads several) holding a whole pcapng, and the
+ * packets go on from file to file.
+ */
+static void test_rotation_zstd_frames(void **state)
+{
+	struct sink_opts opts = { .compress = true, .rotate_bytes = 100000 };
+	char base[PATH_MAX], name[PATH_SIZE], plain[PATH_SIZE + 8];
+	enum { PLAIN_MAX = 1 << 20 };
+	size_t zlen, n, next = 0;
+	struct pcapng_writer *w;
+	char *zbuf, *out;
+	struct sink *s;
+	uint64_t i, files;
+	FILE *f;
+
+	tmp_path(base, sizeof(base), "rz.pcapng.zst");
+	opts.path = base;
+	s = sink__open(&opts, T0);
+	assert_non_null(s);
+	w = writer_on(s);
+	for (i = 0; i < 700; i++) { /* 3000-byte packets: 33 a file, 22 files */
+		assert_int_equal(write_packets(w, i, 1, 3000), 0);
+		assert_int_equal(sink__flush(s, T0 + i * SEC / 4), 0); /* a flush within each frame */
+		if (sink__rotation_due(s, T0)) {
+			assert_int_equal(sink__rotate(s, T0), 0);
+			assert_int_equal(pcapng_writer__new_section(w), 0);
+		}
+	}
+	assert_int_equal(sink__close(s), 0);
+	files = sink__files(s);
+	assert_int_equal(files, 22);
+	assert_int_equal(sink__bytes_not_written(s), 0);
+	for (i = 0; i < files; i++) {
+		if (i)
+			snprintf(name, sizeof(name), "%.*s%llu.zst", (int)(strlen(base) - 4), base,
+				 (unsigned long long)i);
+		else
+			snprintf(name, sizeof(name), "%s", base);
+		zbuf = read_file(name, &zlen);
+		assert_int_equal(ZSTD_findFrameCompressedSize(zbuf, zlen), zlen);
+		out = malloc(PLAIN_MAX); /* the frame does not say its size: it was streamed */
+		assert_non_null(out);
+		n = ZSTD_decompress(out, PLAIN_MAX, zbuf, zlen);
+		assert_false(ZSTD_isError(n));
+		snprintf(plain, sizeof(plain), "%s.plain", name);
+		f = fopen(plain, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(out, 1, n, f), n);
+		fclose(f);
+		n = count_packets(plain, next & 0xff, 3000);
+		assert_true(n > 0);
+		next += n;
+		free(out);
+		free(zbuf);
+	}
+	assert_int_equal(next, 700);
+	pcapng_writer__free(w);
+	sink__free(s);
+}
+
 /* -G with -W 2: strftime names, the oldest file removed. */
 static void test_rotation_time_removes_oldest(void **state)
 {
@@ -461,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_zstd_flush_decodes),
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(test_rotation_size_ring),
+		cmocka_unit_test(test_rotation_zstd_frames),
 		cmocka_unit_test(test_rotation_time_removes_oldest),
 		cmocka_unit_test(test_write_error_keeps_whole_blocks),
 		cmocka_unit_test(test_symlink_in_sticky_dir),

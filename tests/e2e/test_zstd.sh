@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # zstd output (FILE ending in .zst, or --compress zstd): tshark reads the .pcapng.zst
-# directly and byte-exact; after SIGTERM `zstd -t` passes; after SIGKILL the bytes flushed
-# (within a second) are read by tshark; -w - with zstd works in a pipe.
+# directly and byte-exact; after SIGTERM `zstd -t` passes; after SIGKILL tshark reads every
+# packet flushed (within a second), while `zstd -dc` gives a shorter pcapng prefix and
+# `zstd -t` fails (the one frame is unfinished); -C 1 with .zst: FILE.zst, FILE1.zst ...,
+# each one finished zstd stream, tshark-clean alone, merged byte-exact; -w - with zstd
+# through a FIFO into tshark.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 need_tools zstd:zstd
@@ -56,30 +59,82 @@ kill -KILL "$CAPTURE_PID"
 wait "$CAPTURE_PID" 2>/dev/null || true
 CAPTURE_PID=""
 log "tlspcap killed after the client sent $(cat progress) bytes; kill.pcapng.zst is $(stat -c %s kill.pcapng.zst) bytes"
-# One zstd frame per file (tshark 4.0 misreads several): the killed file ends inside it, at
-# its last flush. tshark decompresses it to there (zstd -dc stops short: it drops its last
-# output buffer at the unexpected end).
+# One zstd frame per file (tshark 4.0 misreads several, see README): the killed file ends
+# inside it, at its last flush. tshark decompresses it to there.
 assert_tshark_reads kill.pcapng.zst
 tshark -n -r kill.pcapng.zst -w kill.pcapng 2>/dev/null || fail "tshark could not copy kill.pcapng.zst"
-assert_eq "$(frame_count kill.pcapng)" "$(frame_count kill.pcapng.zst)" "frames of the killed capture, copied"
+tshark_frames=$(frame_count kill.pcapng.zst)
+assert_eq "$(frame_count kill.pcapng)" "$tshark_frames" "frames of the killed capture, copied"
 cport=$(basename "$(ls cli/*.c2s.intended)" .c2s.intended)
 got=$(stream_bytes kill.pcapng "$(connection_streams kill.pcapng "$cport" "$P" | head -n 1)" client | wc -c)
 assert_ge "$got" 200000 "client bytes readable from the zstd file of the killed capture"
 assert_prefix_of_intended kill.pcapng "stream of the killed capture"
+# zstd itself: the frame is unfinished, so -t fails; -dc writes a prefix of the pcapng
+# (whole blocks, the last maybe cut) that stops at or before tshark's end: the tool drops
+# what it decoded since its last output buffer when the input ends early.
+if zstd -q -t kill.pcapng.zst 2>zstd-t.err; then fail "zstd -t passes on the file of a killed capture"; fi
+assert_contains "$(cat zstd-t.err)" "premature end" "zstd -t on the killed capture"
+zstd -q -dc kill.pcapng.zst >kill-dc.pcapng 2>/dev/null && fail "zstd -dc exits 0 on the killed capture"
+blocks=$("$PY" "$E2E_DIR/pcapng_blocks.py" kill-dc.pcapng) || fail "zstd -dc output is not a pcapng prefix"
+log "zstd -dc: $(stat -c %s kill-dc.pcapng) bytes, $blocks; tshark: $tshark_frames frames"
+dc_epb=$(awk '{print $4}' <<<"$blocks")
+assert_ge "$tshark_frames" "$dc_epb" "tshark's frames of the killed capture, against zstd -dc's"
+assert_eq "$(tsh -r kill-dc.pcapng -T fields -e frame.number | wc -l)" "$dc_epb" "frames tshark reads from zstd -dc's prefix"
 _e2e_stop_pid "$CLI"
 _e2e_stop_pid "$SRV"
 
-# ---- -w - with zstd, through a pipe
+# ---- -C 1 with .zst over ~3 MB: r.pcapng.zst, r.pcapng1.zst, ...; each a finished zstd
+# stream holding one pcapng that is clean alone; decompressed and merged, byte-exact
+start_capture r.pcapng.zst -C 1
+start_py_server 4 60
+bg rot-client.log "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out rot \
+	--count 4 --concurrency 2 --seed 5 --sizes 500000,300000
+CLI=$BG_PID
+wait_pid_exit "$CLI" 60 || fail "client still running after 60 s"
+wait "$CLI" || { cat rot-client.log >&2; fail "tls_peer client failed"; }
+wait_pid_exit "$SRV" 20 || fail "server did not finish"
+sleep 0.5
+stop_capture
+rfiles=(r.pcapng.zst)
+for ((i = 1; i < 100; i++)); do
+	[ -e "r.pcapng$i.zst" ] || break
+	rfiles+=("r.pcapng$i.zst")
+done
+log "files: $(for f in "${rfiles[@]}"; do printf '%s (%s bytes) ' "$f" "$(stat -c %s "$f")"; done)"
+assert_eq "$(ls r.pcapng* | wc -l)" "${#rfiles[@]}" "files of -C 1 with .zst (FILE.zst, FILE1.zst ... and no other name)"
+assert_ge "${#rfiles[@]}" 3 "files made by -C 1 for ~3.2 MB"
+plain=()
+for f in "${rfiles[@]}"; do
+	zstd -q -t "$f" || fail "zstd -t $f failed"
+	zstd -q -dc "$f" >"${f%.zst}" || fail "zstd -dc $f failed"
+	size=$(stat -c %s "${f%.zst}")
+	[ "$size" -le 1050000 ] || fail "$f holds $size pcapng bytes: more than -C 1 and a record"
+	assert_tshark_reads "$f"
+	assert_no_expert_warnings "$f" -d "tcp.port==$P,data"
+	plain+=("${f%.zst}")
+done
+ok "every file passes zstd -t, decompresses and reads clean alone"
+mergecap -w r-merged.pcapng "${plain[@]}" || fail "mergecap failed"
+assert_no_expert_warnings r-merged.pcapng -d "tcp.port==$P,data"
+assert_match r-merged.pcapng "$P" rot 4
+assert_contains "$(grep 'bytes written to' "$CAPTURE_LOG")" "${#rfiles[@]} files)" "summary names the number of files"
+
+# ---- -w - with zstd through a FIFO, read as it comes by tshark (and kept by tee)
 pick_port
 HP=$PORT
 start_nginx "$HP"
 echo "zstd through a pipe" >"$NGINX_ROOT/index.html"
-CAPTURE_STDOUT=$E2E_TMP/stdout.zst
+mkfifo zpipe
+bg reader.log bash -c 'tee stdout.zst <zpipe | tshark -n -r - -w piped.pcapng'
+READER=$BG_PID
+CAPTURE_STDOUT=$E2E_TMP/zpipe
 start_capture - --compress zstd
 curl -sS --http1.1 --cacert "$CERT" --max-time 20 -o body.out "https://127.0.0.1:$HP/index.html?zpipe" || fail "curl failed"
 sleep 0.5
 stop_capture
-zstd -q -dc stdout.zst >stdout.pcapng || fail "zstd -d of standard output failed"
-assert_tshark_reads stdout.pcapng
-assert_ge "$(frame_count stdout.pcapng 'http.request.uri contains "zpipe"')" 1 "the request read from the zstd pipe"
+wait_pid_exit "$READER" 20 || fail "tshark still reading the FIFO 20 s after the capture ended"
+wait "$READER" || { cat reader.log >&2; fail "tee | tshark -r - failed"; }
+zstd -q -t stdout.zst || fail "zstd -t of what went through the FIFO failed"
+assert_tshark_reads piped.pcapng
+assert_ge "$(frame_count piped.pcapng 'http.request.uri contains "zpipe"')" 1 "the request tshark read from the zstd FIFO"
 log "PASS"
