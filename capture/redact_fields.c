@@ -128,6 +128,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
 				break;
 			if (c == '"') {
+				f->quote = c;
 				f->state = F_JSON_STRING;
 			} else if (c == '-' || isdigit(c)) {
 				f->state = F_JSON_NUMBER;
@@ -143,8 +144,9 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			}
 			break;
 		case F_VALUE:
-			if (!f->run && c == '"') {
-				f->state = F_JSON_STRING; /* key="quoted value" */
+			if (!f->run && (c == '"' || c == '\'')) {
+				f->quote = c; /* key="quoted value", conninfo's key='value' */
+				f->state = F_JSON_STRING;
 			} else if (ends_value(c)) {
 				key_clear(f);
 				f->state = F_KEY;
@@ -154,7 +156,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			}
 			break;
 		case F_JSON_STRING:
-			if (!f->escaped && c == '"') {
+			if (!f->escaped && c == f->quote) {
 				key_clear(f);
 				f->state = F_KEY;
 				break;

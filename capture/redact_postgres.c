@@ -2,7 +2,10 @@
 /*
  * PostgreSQL: the client's password messages ('p'): a cleartext or MD5
  * password, a SASL (SCRAM) response or a GSSAPI token, as the server's last
- * authentication request says it is.  Everything else passes.
+ * authentication request says it is; and the SQL of simple queries ('Q')
+ * and Parse messages ('P'), for ALTER USER ... PASSWORD '...' (redact_sql).
+ * A query too long to take whole is masked whole: fail closed.  Everything
+ * else passes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 
 #define PROTOCOL_3 196608u
 #define MESSAGE_LIMIT (1u << 20)
+#define QUERY_LIMIT (256u << 10) /* held whole below the stage's limit */
 
 enum {
 	AUTH_CLEARTEXT = 3,
@@ -22,6 +26,7 @@ enum {
 struct pg_half {
 	bool started;        /* past the startup message (client) */
 	uint64_t skip;       /* bytes of a message that passes */
+	struct redact_opaque opaque; /* those bytes are masked (a query too long) */
 };
 
 struct pg {
@@ -79,6 +84,21 @@ static void pg_password(struct pg *pg, struct redact_ctx *ctx, uint8_t *body, si
 	}
 }
 
+/* A simple query's SQL, or a Parse message's: after the statement name. */
+static void pg_query(struct redact_ctx *ctx, uint8_t type, uint8_t *body, size_t len)
+{
+	uint8_t *sql = body, *end;
+
+	if (type == 'P') {
+		end = memchr(body, '\0', len);
+		if (!end)
+			return;
+		sql = end + 1;
+	}
+	end = memchr(sql, '\0', len - (size_t)(sql - body));
+	redact_sql(ctx, sql, end ? (size_t)(end - sql) : len - (size_t)(sql - body));
+}
+
 static size_t pg_process(void *state, struct redact_ctx *ctx, enum tcp_stream_dir dir, uint8_t *buf,
 			 size_t len, bool final)
 {
@@ -94,8 +114,12 @@ static size_t pg_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 		if (h->skip) {
 			size_t n = len - pos < h->skip ? len - pos : (size_t)h->skip;
 
+			if (h->opaque.why)
+				redact_opaque__mask(&h->opaque, ctx, buf + pos, n);
 			pos += n;
 			h->skip -= n;
+			if (!h->skip)
+				memset(&h->opaque, 0, sizeof(h->opaque));
 			continue;
 		}
 		if (client && !h->started) {
@@ -127,6 +151,19 @@ static size_t pg_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 			else if (mlen >= 8)
 				pg->auth = be32(buf + pos + 5);
 			pos += 1 + (size_t)mlen;
+			continue;
+		}
+		if (client && (type == 'Q' || type == 'P') && mlen <= QUERY_LIMIT) {
+			if (len - pos < 1 + (size_t)mlen)
+				break;
+			pg_query(ctx, type, buf + pos + 5, mlen - 4);
+			pos += 1 + (size_t)mlen;
+			continue;
+		}
+		if (client && (type == 'Q' || type == 'P')) {
+			h->opaque.why = "postgresql query too long";
+			pos += 5;
+			h->skip = mlen - 4;
 			continue;
 		}
 		h->skip = 1 + (uint64_t)mlen;

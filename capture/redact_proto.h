@@ -8,6 +8,7 @@
  *   redact_http1.c    HTTP/1.x messages       redact_hpack.c  HTTP/2 frames, HPACK
  *   redact_postgres.c PostgreSQL passwords    redact_redis.c  Redis AUTH and the like
  *   redact_mail.c     IMAP LOGIN/AUTHENTICATE, SMTP AUTH
+ *   redact_sql.c      SQL text: PASSWORD '...' (PostgreSQL queries, psql -c)
  *   redact_comment.c  packet comments (Args:)
  */
 #ifndef TLSPCAP_REDACT_PROTO_H
@@ -87,6 +88,7 @@ struct redact_fields {
 	bool key_long;            /* longer than the buffer: no field name we know */
 	bool escaped;
 	bool in_string;
+	uint8_t quote;            /* that closes the current string */
 	uint8_t state;
 	uint32_t depth;
 	size_t run;               /* position in the current redacted run */
@@ -123,6 +125,9 @@ extern const struct redact_proto redact_text;
 
 /* The secrets of a packet comment's "Args:" line, overwritten in place; returns how many. */
 unsigned int redact_comment(const struct redact_policy *policy, struct redact_tally *tally, char *text);
+
+/* SQL text: the literal after each PASSWORD keyword, overwritten in place. */
+void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len);
 
 /* A Redis command given as words (an inline command, redis-cli's arguments). */
 void redact_redis_command(struct redact_ctx *ctx, uint8_t *line, size_t len);

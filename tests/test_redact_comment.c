@@ -75,6 +75,8 @@ static void test_other_tools(void **state)
 	       "redis-cli --tls -a REDACTE -h 127.0.0.1 ping", 1);
 	expect("psql host=127.0.0.1 user=app password=pgPw sslmode=require",
 	       "psql host=127.0.0.1 user=app password=REDA sslmode=require", 1);
+	expect("psql -c alter user app password 'sqlPw' host=h password='c0nn Pw'",
+	       "psql -c alter user app password 'REDAC' host=h password='REDACTE'", 2);
 	expect("psql postgresql://app:pgPw2@127.0.0.1/db", "psql postgresql://app:REDAC@127.0.0.1/db", 1);
 	expect("app --api-key K3Y --db-password=s3c --pin=1234 --verbose",
 	       "app --api-key RED --db-password=RED --pin=REDA --verbose", 3);
