@@ -203,7 +203,7 @@ static void args_line(struct redact_ctx *ctx, char *args, size_t len)
 			redact_url_credentials(ctx, (uint8_t *)words[j].p, words[j].len, NULL);
 	}
 	/* key=value and JSON fields anywhere (queries, -d 'password=...', conninfo strings) */
-	redact_fields__reset(&f);
+	redact_fields__reset(&f, false);
 	redact_fields__scan(&f, ctx, (uint8_t *)args, len, NULL);
 	/* SQL given to a client (psql -c "alter user ... password '...'") */
 	redact_sql(ctx, (uint8_t *)args, len);

@@ -4,6 +4,7 @@
  * JSON members, header values and URLs.  Shared by every text protocol.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,10 @@ enum field_state {
 	F_JSON_STRING,  /* a sensitive member's string */
 	F_JSON_NUMBER,
 	F_JSON_NESTED,  /* a sensitive member's object or array: every scalar */
+	F_AFTER_KEY,    /* spaces after a sensitive key in a document */
+	F_XML_ATTRS,    /* a sensitive element's attributes, up to '>' */
+	F_XML_VALUE,    /* its text, up to '<' */
+	F_LINE_VALUE,   /* a "key: value" line's value, up to the line's end */
 };
 
 static bool is_key_char(uint8_t c)
@@ -33,9 +38,10 @@ static bool ends_value(uint8_t c)
 	       c == ',' || isspace(c);
 }
 
-void redact_fields__reset(struct redact_fields *f)
+void redact_fields__reset(struct redact_fields *f, bool document)
 {
 	memset(f, 0, sizeof(*f));
+	f->document = document;
 }
 
 static void key_add(struct redact_fields *f, uint8_t c)
@@ -50,6 +56,7 @@ static void key_clear(struct redact_fields *f)
 {
 	f->key_len = 0;
 	f->key_long = false;
+	f->tag = false;
 }
 
 static bool key_sensitive(struct redact_fields *f, struct redact_ctx *ctx)
@@ -57,8 +64,24 @@ static bool key_sensitive(struct redact_fields *f, struct redact_ctx *ctx)
 	return f->key_len && !f->key_long && redact_policy__is_field(ctx->policy, f->key, f->key_len);
 }
 
-static void mark(struct redact_fields *f, uint8_t *buf, size_t i, uint8_t *mask)
+/* The value of a syntax the scanner does not parse: counted when it has a byte. */
+static void start_unsure(struct redact_fields *f, enum field_state state, const char *syntax)
 {
+	f->state = state;
+	f->unsure = syntax;
+	f->run = 0;
+	f->escaped = false;
+}
+
+static void mark(struct redact_fields *f, struct redact_ctx *ctx, uint8_t *buf, size_t i, uint8_t *mask)
+{
+	char label[REDACT_KEY_MAX + 16];
+
+	if (f->unsure) {
+		snprintf(label, sizeof(label), "%.*s in %s", f->key_len, f->key, f->unsure);
+		redact_ctx__count(ctx, label, strlen(label));
+		f->unsure = NULL;
+	}
 	buf[i] = redact_marker(f->run++);
 	if (mask)
 		mask[i] = 1;
@@ -99,8 +122,62 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			} else if (c == '"') {
 				key_clear(f);
 				f->state = F_QKEY;
+			} else if (f->document && c == '<') {
+				key_clear(f);
+				f->tag = true;
+			} else if (f->document && c == ':' && f->tag && !key_sensitive(f, ctx)) {
+				f->key_len = 0; /* <ns:name>: the name after the prefix */
+			} else if (f->document && (c == ':' || c == '>' || c == ' ' || c == '\t') &&
+				   key_sensitive(f, ctx)) {
+				f->state = F_AFTER_KEY;
+				i--;
 			} else {
 				key_clear(f);
+			}
+			break;
+		case F_AFTER_KEY:
+			if (f->tag) {
+				f->prev = 0;
+				f->state = F_XML_ATTRS;
+				i--;
+			} else if (c == ':' || c == '=') {
+				start_unsure(f, F_LINE_VALUE, "text");
+			} else if (c != ' ' && c != '\t') {
+				key_clear(f);
+				f->state = F_KEY;
+				i--;
+			}
+			break;
+		case F_XML_ATTRS:
+			if (c == '>' && f->prev != '/') {
+				start_unsure(f, F_XML_VALUE, "xml");
+			} else if (c == '>' || c == '<') {
+				key_clear(f); /* <password/>: no value */
+				f->state = F_KEY;
+				i -= c == '<';
+			}
+			f->prev = c;
+			break;
+		case F_XML_VALUE:
+			if (c == '<') {
+				key_clear(f);
+				f->state = F_KEY;
+				i--;
+			} else {
+				mark(f, ctx, buf, i, mask);
+			}
+			break;
+		case F_LINE_VALUE:
+			if (c == '\r' || c == '\n') {
+				key_clear(f);
+				f->state = F_KEY;
+			} else if (!f->run && (c == ' ' || c == '\t')) {
+				break;
+			} else if (!f->run && (c == '"' || c == '\'')) {
+				f->quote = c; /* key: "quoted": the string only */
+				f->state = F_JSON_STRING;
+			} else {
+				mark(f, ctx, buf, i, mask);
 			}
 			break;
 		case F_QKEY:
@@ -152,7 +229,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 				f->state = F_KEY;
 				i--;
 			} else {
-				mark(f, buf, i, mask);
+				mark(f, ctx, buf, i, mask);
 			}
 			break;
 		case F_JSON_STRING:
@@ -162,7 +239,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 				break;
 			}
 			f->escaped = !f->escaped && c == '\\';
-			mark(f, buf, i, mask);
+			mark(f, ctx, buf, i, mask);
 			break;
 		case F_JSON_NUMBER:
 			if (isdigit(c)) {
@@ -180,7 +257,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 					break;
 				}
 				f->escaped = !f->escaped && c == '\\';
-				mark(f, buf, i, mask);
+				mark(f, ctx, buf, i, mask);
 			} else if (c == '"') {
 				f->in_string = true;
 				f->run = 0;
@@ -275,7 +352,7 @@ unsigned int redact_url(struct redact_ctx *ctx, uint8_t *v, size_t len, uint8_t 
 	redact_url_credentials(ctx, v, len, mask);
 	q = memchr(v, '?', len);
 	if (q) {
-		redact_fields__reset(&f);
+		redact_fields__reset(&f, false);
 		redact_fields__scan(&f, ctx, (uint8_t *)q + 1, len - (size_t)(q - v) - 1,
 				    mask ? mask + (q - v) + 1 : NULL);
 	}
@@ -326,7 +403,13 @@ static int text_detect(enum tcp_stream_dir dir, const uint8_t *buf, size_t len)
 
 static void *text_new(void)
 {
-	return calloc(2, sizeof(struct redact_fields));
+	struct redact_fields *f = calloc(2, sizeof(struct redact_fields));
+
+	if (f) {
+		redact_fields__reset(&f[0], true);
+		redact_fields__reset(&f[1], true);
+	}
+	return f;
 }
 
 static size_t text_process(void *state, struct redact_ctx *ctx, enum tcp_stream_dir dir,

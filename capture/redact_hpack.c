@@ -618,7 +618,7 @@ static struct h2_body *body_of(struct h2_half *h, uint32_t stream_id)
 			slot = &h->bodies[i];
 	}
 	slot->stream_id = stream_id;
-	redact_fields__reset(&slot->fields);
+	redact_fields__reset(&slot->fields, true);
 	memset(&slot->opaque, 0, sizeof(slot->opaque));
 found:
 	slot->used = ++h->uses;

@@ -180,7 +180,7 @@ static void body_start(struct h1_half *hh, enum tcp_stream_dir dir)
 {
 	bool response = dir == TCP_STREAM_SERVER_TO_CLIENT;
 
-	redact_fields__reset(&hh->body);
+	redact_fields__reset(&hh->body, true);
 	if (response && (hh->status < 200 || hh->status == 204 || hh->status == 304 || hh->head)) {
 		/* 101 Switching Protocols: what follows is another protocol */
 		hh->state = hh->status == 101 ? H1_TO_CLOSE : H1_START;

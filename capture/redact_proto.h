@@ -80,21 +80,30 @@ unsigned int redact_url(struct redact_ctx *ctx, uint8_t *v, size_t len, uint8_t 
 /*
  * Streaming scanner of key=value (query, form, command line) and JSON
  * ("key": value) fields: a value whose key the policy names is overwritten
- * as it passes, whatever the pieces it arrives in.
+ * as it passes, whatever the pieces it arrives in.  In a document (a body,
+ * a text stream: any type, as nothing says which) also XML elements
+ * (<key>value<) and "key: value" / "key = value" lines (YAML, INI), whose
+ * values are counted as "KEY in xml" / "KEY in text": fail closed, the
+ * scanner does not parse those.
  */
 struct redact_fields {
 	char key[REDACT_KEY_MAX];
 	uint8_t key_len;
 	bool key_long;            /* longer than the buffer: no field name we know */
+	bool document;
+	bool tag;                 /* the key is an XML element's name */
 	bool escaped;
 	bool in_string;
 	uint8_t quote;            /* that closes the current string */
+	uint8_t prev;             /* the byte before, inside an XML tag */
 	uint8_t state;
+	const char *unsure;       /* "xml", "text": count the value as found, when it starts */
 	uint32_t depth;
 	size_t run;               /* position in the current redacted run */
 };
 
-void redact_fields__reset(struct redact_fields *f);
+/* @document: a body or a text stream, not a query or a command line. */
+void redact_fields__reset(struct redact_fields *f, bool document);
 void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_t *buf, size_t len,
 			 uint8_t *mask);
 

@@ -36,10 +36,26 @@ static void test_field_names(void **state)
 	       "Redacted: 3 values");
 }
 
+/* Documents of syntaxes the scanner does not parse: a sensitive key's value is masked to its end. */
+static void test_unparsed_documents(void **state)
+{
+	expect("<?xml version=\"1.0\"?><login><user>al</user><password>xm1Pw</password>"
+	       "<ns:apiKey type=\"t\">k3y</ns:apiKey><token/><note>password</note></login>",
+	       "<?xml version=\"1.0\"?><login><user>al</user><password>REDAC</password>"
+	       "<ns:apiKey type=\"t\">RED</ns:apiKey><token/><note>password</note></login>",
+	       "Redacted: 2 values (password in xml: 1, apikey in xml: 1)");
+	expect("db:\n  user: app\n  password: yam1 Pw\r\n  client_secret: \"qu0ted\" # c\n"
+	       "secret_key = in1Val\nthe password is here\ntoken:\n",
+	       "db:\n  user: app\n  password: REDACTE\r\n  client_secret: \"REDACT\" # c\n"
+	       "secret_key = REDACT\nthe password is here\ntoken:\n",
+	       "Redacted: 3 values (password in text: 1, client_secret in text: 1, secret_key in text: 1)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_field_names),
+		cmocka_unit_test(test_unparsed_documents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -158,6 +158,25 @@ static void test_unreadable_bodies(void **state)
 	harness_free(&h);
 }
 
+/* XML and YAML bodies: the scanner does not parse them, a sensitive key's value goes anyway. */
+static void test_xml_yaml_bodies(void **state)
+{
+	static const char in[] =
+		"POST /soap HTTP/1.1\r\nContent-Type: text/xml\r\nContent-Length: 44\r\n\r\n"
+		"<auth><password>x0mlSecret</password></auth>"
+		"PUT /cfg HTTP/1.1\r\nContent-Type: application/yaml\r\nContent-Length: 29\r\n\r\n"
+		"user: u\npassword: yamlS3cret\n";
+	char summary[1024];
+	char *out = redact_in_pieces(in, TCP_STREAM_CLIENT_TO_SERVER, 20, summary, sizeof(summary));
+
+	assert_lacks(out, "x0mlSecret");
+	assert_lacks(out, "yamlS3cret");
+	assert_has(out, "<auth><password>REDACTEDxx</password></auth>PUT");
+	assert_has(out, "user: u\npassword: REDACTEDxx\n");
+	assert_string_equal(summary, "Redacted: 2 values (password in xml: 1, password in text: 1)");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_head_and_close),
 		cmocka_unit_test(test_lost_boundary),
 		cmocka_unit_test(test_unreadable_bodies),
+		cmocka_unit_test(test_xml_yaml_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
