@@ -3,9 +3,12 @@
  * Fuzz target: the redaction stage and its protocol parsers, through a real
  * TCP stream and pcapng writer (into /dev/null).
  * Input: byte 0 (bit 0: the stream joined mid-connection), then chunks, each
- * a header byte (bit 7: server to client, bit 6: a gap of 1..64 bytes before
- * it, bits 0-5: length 1..64) and that many bytes; the whole input is also
- * redacted as the Args: line of a packet comment.
+ * a header byte (bit 7: server to client, bits 0-5: length 1..64, bit 6:
+ * with an odd length a gap as long as the chunk before it, with an even one
+ * the chunk cut by a snap length to its first half) and that many bytes;
+ * the whole input is also redacted as the Args: line of a packet comment.
+ * Oracle: redaction never changes a length, so each direction ends where
+ * its input did and the frames hold exactly the bytes captured and cut.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -40,8 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tcp_stream *tcp;
 	struct redactor *r;
 	struct redact_stream *rs;
-	uint64_t offset[2] = { 0, 0 };
+	const struct tcp_stream_counters *counters;
+	uint64_t offset[2] = { 0, 0 }, captured = 0, cut = 0;
 	size_t pos = 1;
+	int dir;
 
 	if (!size)
 		return 0;
@@ -59,19 +64,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	while (pos < size) {
 		uint8_t h = data[pos++];
-		enum tcp_stream_dir dir = h & 0x80 ? TCP_STREAM_SERVER_TO_CLIENT : TCP_STREAM_CLIENT_TO_SERVER;
-		size_t len = (size_t)(h & 0x3f) + 1;
+		dir = h & 0x80 ? TCP_STREAM_SERVER_TO_CLIENT : TCP_STREAM_CLIENT_TO_SERVER;
+		size_t len = (size_t)(h & 0x3f) + 1, caplen;
 
 		if (len > size - pos)
 			len = size - pos;
-		if (h & 0x40)
-			offset[dir] += len; /* a gap as long as the chunk */
-		if (redact_stream__write(rs, tcp, dir, offset[dir], data + pos, (uint32_t)len, len, 2))
+		caplen = len;
+		if (h & 0x40 && len % 2)
+			offset[dir] += len; /* a gap */
+		else if (h & 0x40)
+			caplen = len / 2; /* cut by -s */
+		if (redact_stream__write(rs, tcp, (enum tcp_stream_dir)dir, offset[dir], data + pos,
+					 (uint32_t)caplen, len, 2))
 			abort();
 		offset[dir] += len;
+		captured += caplen;
+		cut += len - caplen;
 		pos += len;
 	}
 	if (redact_stream__flush(rs, tcp))
+		abort();
+	counters = tcp_stream_table__counters(table);
+	for (dir = 0; dir < 2; dir++)
+		if (tcp_stream__next_offset(tcp, (enum tcp_stream_dir)dir) != offset[dir])
+			abort(); /* bytes held back, or made up */
+	if (counters->payload_bytes != captured || counters->truncated_bytes != cut ||
+	    counters->duplicate_bytes)
 		abort();
 	redact_stream__summary(rs);
 	tcp_stream__close(tcp, 3, NULL);

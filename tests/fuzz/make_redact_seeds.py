@@ -17,6 +17,10 @@ def chunks(direction, data, size=64):
     return out
 
 
+def pg(mtype, body):
+    return mtype + (len(body) + 4).to_bytes(4, "big") + body
+
+
 def frame(ftype, flags, stream, payload):
     return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + stream.to_bytes(4, "big") + payload
 
@@ -49,7 +53,18 @@ SEEDS = {
     "smtp": [(S2C, b"220 mail\r\n"), (C2S, b"EHLO me\r\nAUTH LOGIN\r\n"), (S2C, b"334 VXNlcm5hbWU6\r\n"),
              (C2S, b"dQ==\r\n"), (S2C, b"235 ok\r\n")],
     "text": [(C2S, b"HELLO\napi_key=KKKK;\n{\"secret\": {\"a\": [1, \"b\"]}}\n--password=x\n")],
+    "imap-client-first": [(C2S, b"a1 CAPABILITY\r\n"), (S2C, b"* CAPABILITY IMAP4rev1\r\na1 OK\r\n"),
+                          (C2S, b"a2 LOGIN {1}\r\n"), (S2C, b"+ go\r\n"), (C2S, b"u {2}\r\n"),
+                          (S2C, b"+ go\r\n"), (C2S, b"pw\r\n")],
+    "postgres-sql": [(C2S, b"\0\0\0\x1e\0\x03\0\0user\0app\0database\0db\0\0"),
+                     (S2C, b"R\0\0\0\x08\0\0\0\0"),
+                     (C2S, pg(b"Q", b"alter user a password 'p''w' -- 'x'\n$$y\0")),
+                     (C2S, pg(b"P", b"s\0create role b password E'\\'\0\0\0"))],
+    "documents": [(C2S, b"POST / HTTP/1.1\r\nContent-Length: 58\r\n\r\n"
+                        b"<a><ns:password x='1'>p</ns:password><token/></a>\npass: w\n")],
 }
+# bit 6 of a chunk header: a gap before an odd-length chunk, an even-length chunk cut in half
+SPECIAL = 0x40
 
 
 def main():
@@ -58,6 +73,11 @@ def main():
         data = b"\0" + b"".join(chunks(d, p) for d, p in parts)
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(data)
+    # a gap, then a chunk cut by a snap length, in the middle of an HTTP/1 request
+    http1 = SEEDS["http1"][0][1]
+    with open(os.path.join(OUT, "gap-and-cut"), "wb") as f:
+        f.write(b"\0" + chunks(C2S, http1[:40]) + bytes([C2S | SPECIAL | 4]) + http1[40:45] +
+                bytes([C2S | SPECIAL | 9]) + http1[45:55] + chunks(C2S, http1[55:]))
 
 
 if __name__ == "__main__":
