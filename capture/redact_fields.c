@@ -422,7 +422,6 @@ static size_t text_process(void *state, struct redact_ctx *ctx, enum tcp_stream_
 }
 
 const struct redact_proto redact_text = {
-	.name = "text",
 	.detect = text_detect,
 	.new = text_new,
 	.free = free,

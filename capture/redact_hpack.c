@@ -785,7 +785,6 @@ static size_t h2_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 }
 
 const struct redact_proto redact_http2 = {
-	.name = "HTTP/2",
 	.detect = h2_detect,
 	.new = h2_new,
 	.free = h2_free,

@@ -292,7 +292,6 @@ static size_t h1_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 }
 
 const struct redact_proto redact_http1 = {
-	.name = "HTTP/1",
 	.detect = h1_detect,
 	.new = h1_new,
 	.free = free,

@@ -205,7 +205,6 @@ static size_t mail_process(void *state, struct redact_ctx *ctx, enum tcp_stream_
 }
 
 const struct redact_proto redact_mail = {
-	.name = "IMAP/SMTP",
 	.detect = mail_detect,
 	.new = mail_new,
 	.free = free,

@@ -172,7 +172,6 @@ static size_t pg_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 }
 
 const struct redact_proto redact_postgres = {
-	.name = "PostgreSQL",
 	.detect = pg_detect,
 	.new = pg_new,
 	.free = free,

@@ -116,7 +116,6 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
  * so a direction masked after a gap can be followed again from there.
  */
 struct redact_proto {
-	const char *name;
 	int (*detect)(enum tcp_stream_dir dir, const uint8_t *buf, size_t len);
 	void *(*new)(void);
 	void (*free)(void *state);

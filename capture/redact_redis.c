@@ -24,7 +24,7 @@ struct redis {
 	enum redis_state state;
 	long args, arg;         /* arguments of the command, the current one */
 	uint64_t left;          /* bytes of the current bulk */
-	char cmd[WORD_MAX], sub[WORD_MAX], prev[WORD_MAX], cur[WORD_MAX];
+	char cmd[WORD_MAX], sub[WORD_MAX], cur[WORD_MAX];
 	size_t cur_len;
 	long secret_at;         /* the index of an argument that is a password, or -1 */
 	bool secret;            /* the current argument is one */
@@ -82,7 +82,6 @@ static void redis_after_arg(struct redis *r)
 	     strstr(r->cur, "pass")))
 		r->secret_at = i + 1;
 	r->acl_rule = word_is(r->cmd, "ACL") && word_is(r->sub, "SETUSER") && i + 1 >= 3;
-	snprintf(r->prev, sizeof(r->prev), "%s", r->cur);
 }
 
 static void redis_count(struct redis *r, struct redact_ctx *ctx)
@@ -214,7 +213,6 @@ static size_t redis_process(void *state, struct redact_ctx *ctx, enum tcp_stream
 }
 
 const struct redact_proto redact_redis = {
-	.name = "Redis",
 	.detect = redis_detect,
 	.new = redis_new,
 	.free = free,
