@@ -351,6 +351,9 @@ size_t redact_next_line(struct redact_ctx *ctx, const uint8_t *buf, size_t len, 
 struct redactor {
 	struct redact_policy *policy;
 	struct redact_stats stats;
+	/* hashes of the comments already counted, open addressing (0: free) */
+	uint64_t *counted;
+	size_t counted_nr, counted_cap;
 };
 
 struct redactor *redactor__new(struct redact_policy *policy)
@@ -368,6 +371,7 @@ void redactor__free(struct redactor *r)
 	if (!r)
 		return;
 	redact_policy__free(r->policy);
+	free(r->counted);
 	free(r);
 }
 
@@ -381,6 +385,45 @@ const struct redact_policy *redactor__policy(const struct redactor *r)
 	return r->policy;
 }
 
+static uint64_t text_hash(const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (; *text; text++)
+		h = (h ^ (unsigned char)*text) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+/* Adds @h to the set; false when it was there.  Out of memory: true (count rather than lose). */
+static bool counted_add(struct redactor *r, uint64_t h)
+{
+	size_t i;
+
+	if (2 * (r->counted_nr + 1) > r->counted_cap) {
+		size_t cap = r->counted_cap ? 2 * r->counted_cap : 64, j;
+		uint64_t *grown = calloc(cap, sizeof(*grown));
+
+		if (!grown)
+			return true;
+		for (j = 0; j < r->counted_cap; j++) {
+			if (!r->counted[j])
+				continue;
+			for (i = r->counted[j] % cap; grown[i]; i = (i + 1) % cap)
+				;
+			grown[i] = r->counted[j];
+		}
+		free(r->counted);
+		r->counted = grown;
+		r->counted_cap = cap;
+	}
+	for (i = h % r->counted_cap; r->counted[i]; i = (i + 1) % r->counted_cap)
+		if (r->counted[i] == h)
+			return false;
+	r->counted[i] = h;
+	r->counted_nr++;
+	return true;
+}
+
 unsigned int redactor__comment(struct redactor *r, char *text)
 {
 	struct redact_tally tally = { 0 };
@@ -389,7 +432,10 @@ unsigned int redactor__comment(struct redactor *r, char *text)
 	if (!r)
 		return 0;
 	n = redact_comment(r->policy, &tally, text);
-	r->stats.values += n;
+	/* a view described again (in each rotated file, a late view on its FIN and
+	 * on continuation) writes the same comment: its values count once */
+	if (n && counted_add(r, text_hash(text)))
+		r->stats.values += n;
 	return n;
 }
 

@@ -50,6 +50,7 @@ void redactor__free(struct redactor *r);
 const struct redact_stats *redactor__stats(const struct redactor *r);
 const struct redact_policy *redactor__policy(const struct redactor *r);
 /* Overwrites the secrets of a packet comment (Args: ...) in place; returns how many.
+ * The totals count them once per comment text, however often it is written.
  * Accepts NULL (no redaction). */
 unsigned int redactor__comment(struct redactor *r, char *text);
 

@@ -99,8 +99,12 @@ static size_t header_words(struct redact_ctx *ctx, struct word *w, size_t i, siz
 		start = w[first_value].p;
 	}
 	end = w[last].p + w[last].len;
-	redact_header_value(ctx, w[i].p, (size_t)(colon - w[i].p), (uint8_t *)start,
-			    (size_t)(end - start), NULL);
+	if (redact_policy__header_kind(ctx->policy, w[i].p, (size_t)(colon - w[i].p)) == REDACT_HEADER_URL)
+		/* a URL's query fields are the line's, as those of every URL on it */
+		redact_url_credentials(ctx, (uint8_t *)start, (size_t)(end - start), NULL);
+	else
+		redact_header_value(ctx, w[i].p, (size_t)(colon - w[i].p), (uint8_t *)start,
+				    (size_t)(end - start), NULL);
 	return last;
 }
 

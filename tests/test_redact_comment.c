@@ -99,6 +99,28 @@ static void test_other_lines(void **state)
 	redactor__free(r);
 }
 
+/* A view described again writes the same comment: the totals count its values once. */
+static void test_counted_once(void **state)
+{
+	struct redactor *r = redactor__new(redact_policy__new());
+	char text[128];
+	int i;
+
+	assert_non_null(r);
+	for (i = 0; i < 300; i++) {
+		/* each of 100 views described three times (the SYN, two rotated files) */
+		snprintf(text, sizeof(text), "PID: 1\nArgs: curl -u a:pw%d https://h/\nLocal: 1.2.3.4:%d",
+			 i % 100, 40000 + i % 100);
+		assert_int_equal(redactor__comment(r, text), 1);
+		assert_null(strstr(text, ":pw"));
+	}
+	assert_int_equal(redactor__stats(r)->values, 100);
+	snprintf(text, sizeof(text), "PID: 1\nArgs: ls\n");
+	assert_int_equal(redactor__comment(r, text), 0);
+	assert_int_equal(redactor__stats(r)->values, 100);
+	redactor__free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_secret_options),
 		cmocka_unit_test(test_other_tools),
 		cmocka_unit_test(test_other_lines),
+		cmocka_unit_test(test_counted_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
