@@ -59,6 +59,13 @@ static void key_clear(struct redact_fields *f)
 	f->tag = false;
 }
 
+/* Back to looking for a key, the last one forgotten. */
+static void to_key(struct redact_fields *f)
+{
+	key_clear(f);
+	f->state = F_KEY;
+}
+
 static bool key_sensitive(struct redact_fields *f, struct redact_ctx *ctx)
 {
 	return f->key_len && !f->key_long && redact_policy__is_field(ctx->policy, f->key, f->key_len);
@@ -143,8 +150,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			} else if (c == ':' || c == '=') {
 				start_unsure(f, F_LINE_VALUE, "text");
 			} else if (c != ' ' && c != '\t') {
-				key_clear(f);
-				f->state = F_KEY;
+				to_key(f);
 				i--;
 			}
 			break;
@@ -152,16 +158,14 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			if (c == '>' && f->prev != '/') {
 				start_unsure(f, F_XML_VALUE, "xml");
 			} else if (c == '>' || c == '<') {
-				key_clear(f); /* <password/>: no value */
-				f->state = F_KEY;
+				to_key(f); /* <password/>: no value */
 				i -= c == '<';
 			}
 			f->prev = c;
 			break;
 		case F_XML_VALUE:
 			if (c == '<') {
-				key_clear(f);
-				f->state = F_KEY;
+				to_key(f);
 				i--;
 			} else {
 				mark(f, ctx, buf, i, mask);
@@ -169,8 +173,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			break;
 		case F_LINE_VALUE:
 			if (c == '\r' || c == '\n') {
-				key_clear(f);
-				f->state = F_KEY;
+				to_key(f);
 			} else if (!f->run && (c == ' ' || c == '\t')) {
 				break;
 			} else if (!f->run && (c == '"' || c == '\'')) {
@@ -197,8 +200,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 				start_value(f, ctx, F_JSON_VALUE);
 				break;
 			}
-			key_clear(f);
-			f->state = F_KEY;
+			to_key(f);
 			i--; /* this byte may start the next key */
 			break;
 		case F_JSON_VALUE:
@@ -225,8 +227,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 				f->quote = c; /* key="quoted value", conninfo's key='value' */
 				f->state = F_JSON_STRING;
 			} else if (ends_value(c)) {
-				key_clear(f);
-				f->state = F_KEY;
+				to_key(f);
 				i--;
 			} else {
 				mark(f, ctx, buf, i, mask);
@@ -234,8 +235,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			break;
 		case F_JSON_STRING:
 			if (!f->escaped && c == f->quote) {
-				key_clear(f);
-				f->state = F_KEY;
+				to_key(f);
 				break;
 			}
 			f->escaped = !f->escaped && c == '\\';
@@ -245,8 +245,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			if (isdigit(c)) {
 				mark_digit(buf, i, mask);
 			} else if (!(c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
-				key_clear(f);
-				f->state = F_KEY;
+				to_key(f);
 				i--;
 			}
 			break;
@@ -265,8 +264,7 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 				f->depth++;
 			} else if (c == '}' || c == ']') {
 				if (--f->depth == 0) {
-					key_clear(f);
-					f->state = F_KEY;
+					to_key(f);
 				}
 			} else if (isdigit(c)) {
 				mark_digit(buf, i, mask);
