@@ -295,15 +295,44 @@ static int capture__start_file(struct capture *cap)
 	return cap->streams ? 0 : -errno;
 }
 
+/*
+ * The interface statistics block: counts since the capture began (pcapng's
+ * isb_ifrecv/isb_ifdrop), at the end of every file, so each one read alone
+ * says what the ring buffer dropped so far.
+ */
+static int capture__write_stats(struct capture *cap, const uint64_t counters[TLSPCAP_COUNTER_COUNT])
+{
+	const struct connection_stats *st = connection_table__stats(cap->connections);
+	uint64_t dropped = counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
+	struct pcapng_interface_stats isb = {
+		.timestamp_ns = clock__realtime_ns(),
+		.start_ns = cap->start_ns,
+		.received = st->data_records + dropped,
+		.dropped = dropped,
+	};
+	char comment[256];
+
+	isb.end_ns = isb.timestamp_ns;
+	snprintf(comment, sizeof(comment),
+		 "tlspcap: %" PRIu64 " TLS data records, %" PRIu64 " dropped by a full ring "
+		 "buffer (%" PRIu64 " bytes)",
+		 st->data_records, dropped, counters[TLSPCAP_COUNTER_BYTES_DROPPED]);
+	isb.comment = comment;
+	return pcapng_writer__write_interface_stats(cap->writer, (uint32_t)cap->interface_id, &isb);
+}
+
 /* -C/-G: the next block goes into a new file, which stands alone. */
 static int capture__maybe_rotate(struct capture *cap)
 {
+	uint64_t counters[TLSPCAP_COUNTER_COUNT] = { 0 };
 	uint64_t now = clock__realtime_ns();
 	int err;
 
 	if (!sink__rotation_due(cap->sink, now))
 		return 0;
-	err = pcapng_writer__flush(cap->writer);
+	probes__read_counters(cap->probes, counters); /* what it cannot read stays 0 */
+	err = capture__write_stats(cap, counters);
+	err = err ?: pcapng_writer__flush(cap->writer);
 	err = err ?: sink__rotate(cap->sink, now);
 	err = err ?: pcapng_writer__new_section(cap->writer);
 	return err ?: connection_table__continue_all(cap->connections);
@@ -606,9 +635,6 @@ static int capture__run(struct capture *cap)
 /* Drains the ring buffer, closes every stream and writes the statistics. */
 static int capture__finish(struct capture *cap, uint64_t counters[TLSPCAP_COUNTER_COUNT])
 {
-	const struct connection_stats *st = connection_table__stats(cap->connections);
-	struct pcapng_interface_stats isb = { 0 };
-	char comment[256];
 	int err = 0, ret;
 
 	if (!cap->write_error)
@@ -617,20 +643,8 @@ static int capture__finish(struct capture *cap, uint64_t counters[TLSPCAP_COUNTE
 		memset(counters, 0, sizeof(uint64_t) * TLSPCAP_COUNTER_COUNT);
 	if (!cap->write_error)
 		err = connection_table__close_all(cap->connections, clock__monotonic_ns());
-	if (!err && !cap->write_error) {
-		isb.timestamp_ns = clock__realtime_ns();
-		isb.start_ns = cap->start_ns;
-		isb.end_ns = isb.timestamp_ns;
-		isb.received = st->data_records + counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
-		isb.dropped = counters[TLSPCAP_COUNTER_RECORDS_DROPPED];
-		snprintf(comment, sizeof(comment),
-			 "tlspcap: %" PRIu64 " TLS data records, %" PRIu64 " dropped by a full ring "
-			 "buffer (%" PRIu64 " bytes)",
-			 st->data_records, counters[TLSPCAP_COUNTER_RECORDS_DROPPED],
-			 counters[TLSPCAP_COUNTER_BYTES_DROPPED]);
-		isb.comment = comment;
-		err = pcapng_writer__write_interface_stats(cap->writer, (uint32_t)cap->interface_id, &isb);
-	}
+	if (!err && !cap->write_error)
+		err = capture__write_stats(cap, counters);
 	if (!err && !cap->write_error)
 		err = pcapng_writer__flush(cap->writer);
 	/* Ends the zstd stream; after a write error it only reports it again. */

@@ -3,7 +3,8 @@
 # interface, zero expert warnings); a connection open across a rotation goes on in the next
 # file without a second handshake; mergecap of the files gives one byte-exact stream per
 # connection. -C 1 -W 3 over ~10 MB keeps at most 3 files. -G 1 makes strftime-named files,
-# through which a slow connection goes on.
+# through which a slow connection goes on; -G 1 -W 2 keeps the 2 newest. Every file ends with
+# its own interface statistics block.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 need_tools mergecap:wireshark-common capinfos:wireshark-common
@@ -32,6 +33,14 @@ assert_standalone() {
 	capinfos "$1" >/dev/null 2>&1 || fail "capinfos cannot read $1"
 }
 
+# assert_own_stats FILE: whole blocks, one interface statistics block (the drop counts so
+# far), written when the file was finished
+assert_own_stats() {
+	local stats
+	stats=$("$PY" "$E2E_DIR/pcapng_blocks.py" "$1") || fail "malformed block in $1"
+	assert_contains "$stats" " isb 1 tail 0" "blocks of $(basename "$1")"
+}
+
 # ---- -C 1 without -W: every file kept; merged, every connection byte-exact
 start_capture all.pcapng -C 1
 run_load all 6 500000,300000
@@ -42,6 +51,7 @@ assert_ge "${#files[@]}" 4 "files made by -C 1 for ~4.8 MB"
 for f in "${files[@]}"; do
 	[ -e "$f" ] || fail "missing $f"
 	assert_standalone "$f"
+	assert_own_stats "$f"
 	size=$(stat -c %s "$f")
 	[ "$size" -le 1050000 ] || fail "$f is $size bytes: more than -C 1 and a record"
 done
@@ -71,6 +81,7 @@ assert_eq "$(grep -cv '\.streams\.json' ring.list)" 3 "files left by -C 1 -W 3"
 for f in ring.pcapng0 ring.pcapng1 ring.pcapng2; do
 	[ -e "$f" ] || fail "$f missing"
 	assert_standalone "$f"
+	assert_own_stats "$f"
 done
 files_made=$(grep -oE '[0-9]+ files\)' "$CAPTURE_LOG" | tail -n 1 | grep -oE '^[0-9]+')
 assert_ge "$files_made" 9 "files made for ~10 MB with -C 1 (the summary)"
@@ -96,6 +107,7 @@ continued=0
 while read -r f; do
 	assert_tshark_reads "$f"
 	assert_no_expert_warnings "$f" -d "tcp.port==$P,data"
+	assert_own_stats "$f"
 	n=$(tsh -r "$f" -Y 'frame.comment contains "continues from the previous file"' -T fields -e frame.number | wc -l)
 	continued=$((continued + n))
 done <g.list
@@ -104,4 +116,26 @@ mapfile -t gfiles <g.list
 mergecap -w g-merged.pcapng "${gfiles[@]}" || fail "mergecap failed"
 assert_no_expert_warnings g-merged.pcapng -d "tcp.port==$P,data"
 assert_prefix_of_intended g-merged.pcapng "the slow connection, merged from the -G files"
+
+# ---- -G 1 -W 2: a file a second, the older ones removed: the 2 newest stay
+rm -rf cli srv progress expect
+start_capture 'gw-%Y%m%d-%H%M%S.pcapng' -G 1 -W 2
+start_py_server 1 60
+start_slow_client
+sleep 2
+stop_capture
+_e2e_stop_pid "$CLI"
+_e2e_stop_pid "$SRV"
+ls gw-*.pcapng >gw.list
+log "time files kept: $(tr '\n' ' ' <gw.list)"
+assert_eq "$(wc -l <gw.list)" 2 "files left by -G 1 -W 2"
+files_made=$(grep -oE '[0-9]+ files\)' "$CAPTURE_LOG" | tail -n 1 | grep -oE '^[0-9]+')
+assert_ge "$files_made" 4 "files made by -G 1 in ~3.5 s (the summary)"
+last=$(grep -oE 'written to gw-[0-9-]+\.pcapng' "$CAPTURE_LOG" | tail -n 1 | sed 's/written to //')
+assert_eq "$(tail -n 1 gw.list)" "$last" "the newest file kept (the summary's last)"
+while read -r f; do
+	assert_tshark_reads "$f"
+	assert_no_expert_warnings "$f" -d "tcp.port==$P,data"
+	assert_own_stats "$f"
+done <gw.list
 log "PASS"
