@@ -25,6 +25,18 @@ run_load() {
 	sleep 0.5
 }
 
+# run_slow FILE ARGS...: a capture of ~3.5 s through which one slow connection runs
+run_slow() {
+	rm -rf cli srv progress expect
+	start_capture "$@"
+	start_py_server 1 60
+	start_slow_client
+	sleep 2
+	stop_capture
+	_e2e_stop_pid "$CLI"
+	_e2e_stop_pid "$SRV"
+}
+
 # assert_standalone FILE: starts with a section header, tshark reads it cleanly alone
 assert_standalone() {
 	assert_eq "$(head -c 4 "$1" | od -An -tx1 | tr -d ' ')" 0a0d0d0a "first bytes of $(basename "$1") (section header)"
@@ -92,14 +104,7 @@ assert_standalone ring-merged.pcapng
 ok "connections begun in the kept files byte-exact"
 
 # ---- -G 1: strftime names, one file per second; a slow connection runs through them
-rm -rf cli srv progress expect
-start_capture 'g-%Y%m%d-%H%M%S.pcapng' -G 1
-start_py_server 1 60
-start_slow_client
-sleep 2
-stop_capture
-_e2e_stop_pid "$CLI"
-_e2e_stop_pid "$SRV"
+run_slow 'g-%Y%m%d-%H%M%S.pcapng' -G 1
 ls g-*.pcapng >g.list
 log "time files: $(tr '\n' ' ' <g.list)"
 assert_ge "$(grep -cE '^g-[0-9]{8}-[0-9]{6}\.pcapng$' g.list)" 3 "files named by -G 1 in ~3.5 s"
@@ -118,14 +123,7 @@ assert_no_expert_warnings g-merged.pcapng -d "tcp.port==$P,data"
 assert_prefix_of_intended g-merged.pcapng "the slow connection, merged from the -G files"
 
 # ---- -G 1 -W 2: a file a second, the older ones removed: the 2 newest stay
-rm -rf cli srv progress expect
-start_capture 'gw-%Y%m%d-%H%M%S.pcapng' -G 1 -W 2
-start_py_server 1 60
-start_slow_client
-sleep 2
-stop_capture
-_e2e_stop_pid "$CLI"
-_e2e_stop_pid "$SRV"
+run_slow 'gw-%Y%m%d-%H%M%S.pcapng' -G 1 -W 2
 ls gw-*.pcapng >gw.list
 log "time files kept: $(tr '\n' ' ' <gw.list)"
 assert_eq "$(wc -l <gw.list)" 2 "files left by -G 1 -W 2"
