@@ -573,7 +573,7 @@ struct go_call {
 	struct call_state call; /* as for a C call: what bind_connection reads */
 	__u64 len;              /* the buffer's length */
 	__u32 entry_tid;
-	__u8 other_thread;      /* its socket syscall ran on another thread */
+	__u8 other_thread;      /* a syscall or the RET ran on another thread than the entry */
 };
 
 struct {
@@ -610,7 +610,12 @@ static __always_inline void note_go_syscall(__u64 pid_tgid, int fd)
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	key.g = BPF_CORE_READ(regs, r14);
 	call = bpf_map_lookup_elem(&go_calls, &key);
-	if (!call || call->call.fd >= 0)
+	if (!call)
+		return;
+	/* any syscall of the call, not only the first: a Read resumes after parking */
+	if ((__u32)pid_tgid != call->entry_tid)
+		call->other_thread = 1;
+	if (call->call.fd >= 0)
 		return;
 	sk = socket_of_fd(fd, &inode);
 	if (!sk)
@@ -618,8 +623,6 @@ static __always_inline void note_go_syscall(__u64 pid_tgid, int fd)
 	call->call.fd = fd;
 	call->call.sock = (__u64)sk;
 	call->call.inode = inode;
-	if ((__u32)pid_tgid != call->entry_tid)
-		call->other_thread = 1;
 }
 
 static __always_inline void note_syscall(int fd, __u64 buf, bool is_write)
@@ -1048,7 +1051,7 @@ static __always_inline void go_return(struct pt_regs *ctx, __u8 direction)
 		attribution = call_emit(pid_tgid, NULL, &call->call, n, false);
 		if (attribution >= 0 && attribution <= TLSPCAP_ATTR_HINT) {
 			counter_add(TLSPCAP_COUNTER_GO_ATTR_NONE + attribution, 1);
-			if (call->other_thread)
+			if (call->other_thread || (__u32)pid_tgid != call->entry_tid)
 				counter_add(TLSPCAP_COUNTER_GO_OTHER_THREAD, 1);
 		}
 	}

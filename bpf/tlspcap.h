@@ -72,7 +72,8 @@ enum tlspcap_counter {
 	TLSPCAP_COUNTER_GO_ATTR_SYSCALL,     /* a syscall made by the goroutine inside the call, */
 	TLSPCAP_COUNTER_GO_ATTR_CACHED,      /* the *tls.Conn's socket from an earlier call */
 	TLSPCAP_COUNTER_GO_ATTR_HINT,        /* the socket of the *tls.Conn's handshake */
-	TLSPCAP_COUNTER_GO_OTHER_THREAD,     /* Go calls whose syscall ran on another thread than the entry */
+	TLSPCAP_COUNTER_GO_OTHER_THREAD,     /* Go calls that ran on two threads or more (a syscall
+						or the RET on another than the entry's) */
 	TLSPCAP_COUNTER_GO_REENTERED,        /* Go entries run again (morestack) */
 	TLSPCAP_COUNTER_HITS_EMULATED,       /* entry probe hits on an emulated instruction */
 	TLSPCAP_COUNTER_HITS_STEPPED,        /* ... on a single-stepped one */

@@ -521,14 +521,15 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 	if (counters[TLSPCAP_COUNTER_GO_ATTR_NONE] + counters[TLSPCAP_COUNTER_GO_ATTR_SYSCALL] +
 	    counters[TLSPCAP_COUNTER_GO_ATTR_CACHED] + counters[TLSPCAP_COUNTER_GO_ATTR_HINT])
 		fprintf(stderr,
-			"tlspcap: Go calls tied by goroutine: %" PRIu64 " by a syscall inside the call "
-			"(%" PRIu64 " of them on another thread than the call's entry), %" PRIu64
-			" by the connection's earlier socket, %" PRIu64 " by its handshake's socket, %" PRIu64
-			" not at all; %" PRIu64 " entries run twice (stack growth)\n",
+			"tlspcap: Go calls tied by goroutine: %" PRIu64 " by a syscall inside the call, "
+			"%" PRIu64 " by the connection's earlier socket, %" PRIu64
+			" by its handshake's socket, %" PRIu64 " not at all; %" PRIu64
+			" calls moved to another thread than their entry's (a syscall or the return ran "
+			"there); %" PRIu64 " entries run twice (stack growth)\n",
 			counters[TLSPCAP_COUNTER_GO_ATTR_SYSCALL],
-			counters[TLSPCAP_COUNTER_GO_OTHER_THREAD],
 			counters[TLSPCAP_COUNTER_GO_ATTR_CACHED], counters[TLSPCAP_COUNTER_GO_ATTR_HINT],
 			counters[TLSPCAP_COUNTER_GO_ATTR_NONE],
+			counters[TLSPCAP_COUNTER_GO_OTHER_THREAD],
 			counters[TLSPCAP_COUNTER_GO_REENTERED]);
 	if (cap->redactor) {
 		const struct redact_stats *rs = redactor__stats(cap->redactor);

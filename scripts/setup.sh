@@ -29,6 +29,8 @@ PACKAGES=(
 	postgresql postgresql-client redis-server redis-tools
 	# The benchmark's peer tracer (scripts/bench.sh: bcc's sslsniff in bpftrace).
 	bpftrace
+	# perf stat counts the Go peers' EAGAIN reads and writes (tests/e2e/test_go_concurrent.sh)
+	linux-perf
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )

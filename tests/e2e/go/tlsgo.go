@@ -13,7 +13,8 @@
 //
 // The echo pair runs one goroutine per connection: the client writes a length header and
 // writes of 1 B, 16 KiB, 16 KiB+1 and 1 MiB; the server answers with the same sizes in
-// another order; -slow makes the readers sleep so that writers park on EAGAIN. Both sides
+// another order; -slow makes the readers sleep and the socket buffers small, so that writers
+// find them full (EAGAIN) and park on the netpoller. Both sides
 // keep the exact bytes of each connection as DIR/<client port>.c2s and .s2c.
 package main
 
@@ -232,6 +233,18 @@ func (r *recorder) readAll(c net.Conn, n int, slow bool) {
 	}
 }
 
+// slowSocket shrinks the buffers of the TCP connection under c (-slow): a 1 MiB write
+// cannot fit in them while the peer sleeps.
+func slowSocket(c net.Conn) {
+	tc := c.(*net.TCPConn)
+	if err := tc.SetReadBuffer(16384); err != nil {
+		die("%v", err)
+	}
+	if err := tc.SetWriteBuffer(16384); err != nil {
+		die("%v", err)
+	}
+}
+
 func (r *recorder) send(c net.Conn, seed uint64, order []int) {
 	total := 0
 	for _, i := range order {
@@ -275,17 +288,22 @@ func echoServer(args []string) {
 	if err != nil {
 		die("%v", err)
 	}
-	ln, err := tls.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *port), &tls.Config{Certificates: []tls.Certificate{pair}})
+	cfg := &tls.Config{Certificates: []tls.Certificate{pair}}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *port))
 	if err != nil {
 		die("%v", err)
 	}
 	fmt.Println("ready")
 	var wg sync.WaitGroup
 	for i := 0; i < *conns; i++ {
-		c, err := ln.Accept()
+		raw, err := ln.Accept()
 		if err != nil {
 			die("%v", err)
 		}
+		if *slow {
+			slowSocket(raw)
+		}
+		c := tls.Server(raw, cfg)
 		wg.Add(1)
 		go func(c net.Conn) {
 			defer wg.Done()
@@ -319,10 +337,14 @@ func echoClient(args []string) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			c, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", *port), cfg)
+			raw, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", *port))
 			if err != nil {
 				die("dial: %v", err)
 			}
+			if *slow {
+				slowSocket(raw)
+			}
+			c := tls.Client(raw, cfg)
 			var r recorder
 			cport := c.LocalAddr().(*net.TCPAddr).Port
 			r.send(c, uint64(cport), [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2}}[i%3])
