@@ -570,6 +570,45 @@ void library_set__clear(struct library_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+void library_set__remove(struct library_set *set, size_t index)
+{
+	if (index >= set->count)
+		return;
+	set->libs[index] = set->libs[--set->count];
+}
+
+/* Whether @path names a file directly in one of library_dirs */
+static bool in_library_dir(const char *path, size_t len)
+{
+	const char *slash = memrchr(path, '/', len);
+	size_t i;
+
+	for (i = 0; slash && i < ARRAY_SIZE(library_dirs); i++)
+		if ((size_t)(slash - path) == strlen(library_dirs[i]) &&
+		    !strncmp(path, library_dirs[i], slash - path))
+			return true;
+	return false;
+}
+
+bool tls_library__remappable(const struct tls_library *lib)
+{
+	const char *seen = lib->mapped_path[0] ? lib->mapped_path : lib->path;
+	size_t len = undeleted_len(seen);
+	struct stat st;
+
+	if (len != strlen(seen))
+		return false; /* deleted or replaced when found */
+	/* A /proc/PID/... path ends with its process, not with the file. Only a
+	 * file known to be gone counts: one we may not look at (-Z) is kept. */
+	if (!str_has_prefix(lib->path, "/proc/")) {
+		if (stat(lib->path, &st))
+			return errno != ENOENT && errno != ENOTDIR;
+		if (st.st_dev != lib->dev || st.st_ino != lib->ino)
+			return false;
+	}
+	return lib->lasting || in_library_dir(seen, len);
+}
+
 static struct tls_library *library_set__find(struct library_set *set, dev_t dev, ino_t ino)
 {
 	size_t i;
@@ -846,9 +885,11 @@ static bool maps_name_wanted(const char *base)
 
 /*
  * Finds or adds the entry for the file at @path (seen as @mapped by a process,
- * or NULL). *@idx is its index in the set, or -1 if it is no TLS library.
+ * or NULL; @lasting: see tls_library.lasting). *@idx is its index in the set,
+ * or -1 if it is no TLS library.
  */
-static int scan__resolve(struct scan *s, const char *path, const char *mapped, ssize_t *idx)
+static int scan__resolve(struct scan *s, const char *path, const char *mapped, bool lasting,
+			 ssize_t *idx)
 {
 	struct library_set *set = s->set;
 	struct tls_library *lib;
@@ -874,6 +915,7 @@ static int scan__resolve(struct scan *s, const char *path, const char *mapped, s
 			if (err)
 				return err;
 		}
+		lib->lasting |= lasting;
 		*idx = lib - set->libs;
 		return 0;
 	}
@@ -890,6 +932,7 @@ static int scan__resolve(struct scan *s, const char *path, const char *mapped, s
 		return err;
 	lib->dev = st.st_dev;
 	lib->ino = st.st_ino;
+	lib->lasting = lasting;
 	err = tls_library__identify(lib);
 	/*
 	 * A file we cannot read whole (malformed, or changed by its owner while
@@ -1049,7 +1092,7 @@ static int scan__exe(struct scan *s, pid_t pid, int *foreign, ssize_t *idx)
 	err = scan__file_path(s, pid, foreign, seen, st.st_ino, link, path, sizeof(path));
 	if (err)
 		return err;
-	return scan__resolve(s, path, seen, idx);
+	return scan__resolve(s, path, seen, true, idx);
 }
 
 /* Whether to go on with the other files of a process after @err */
@@ -1078,7 +1121,7 @@ static int scan__process(struct scan *s, pid_t pid)
 		snprintf(gone, sizeof(gone), "/proc/%d/map_files/%lx-%lx", pid, f->start, f->end);
 		err = scan__file_path(s, pid, &foreign, f->path, f->inode, gone, path, sizeof(path));
 		if (!err)
-			err = scan__resolve(s, path, f->path, &f->lib);
+			err = scan__resolve(s, path, f->path, false, &f->lib);
 		if (file_error_skippable(err))
 			continue;
 		if (err)
@@ -1201,7 +1244,7 @@ static int scan__directory_entry(struct scan *s, const char *dir_path, const cha
 	/* libssl.so -> libssl.so.3: one inode, named by its real path */
 	if (!realpath(path, real))
 		return errno == ENOMEM ? -ENOMEM : 0; /* else a dangling symlink or loop */
-	err = scan__resolve(s, real, NULL, &idx);
+	err = scan__resolve(s, real, NULL, true, &idx);
 	return err == -ENOENT ? 0 : err;
 }
 
@@ -1318,7 +1361,7 @@ int library_set__add_path(struct library_set *set, const char *path)
 	if (!err && !S_ISREG(st.st_mode))
 		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	if (!err)
-		err = scan__resolve(&s, real, NULL, &idx);
+		err = scan__resolve(&s, real, NULL, true, &idx);
 	if (!err && idx < 0)
 		err = -ENOENT;
 	scan__free(&s);

@@ -51,6 +51,9 @@ struct tls_library {
 	size_t nr_rets;
 	/* why the file is not probed, for --list; "" when it is */
 	char refused[160];
+	/* found by the directory scan, --lib or as a process's executable:
+	 * new processes may map it at any time */
+	bool lasting;
 };
 
 struct rejected_file;
@@ -114,6 +117,18 @@ int library_set__add_path(struct library_set *set, const char *path);
  * Returns 0 or -errno.
  */
 int library_set__print(const struct library_set *set, FILE *out);
+
+/* Drops entry @index; the last entry takes its index. */
+void library_set__remove(struct library_set *set, size_t index);
+
+/*
+ * Whether a new process may map @lib's file again at any time: one found by
+ * the directory scan, --lib or as an executable, or seen in a library
+ * directory (also a container's), unless it was deleted or replaced since.
+ * A copy elsewhere (LD_LIBRARY_PATH, a chroot) is mapped again only by a
+ * process that goes looking for it. Looks at the file (stat).
+ */
+bool tls_library__remappable(const struct tls_library *lib);
 
 /* Frees the entries; accepts NULL and a zeroed struct; leaves @set zeroed. */
 void library_set__clear(struct library_set *set);

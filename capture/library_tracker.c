@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "library_tracker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,15 +14,34 @@
 #include "disasm.h"
 #include "probe_point.h"
 #include "probes.h"
+#include "proc_maps.h"
 
 /* ld.so maps a program's libraries within milliseconds of exec. */
 #define LOOK_DELAY_NS 20000000ull
 #define MAX_PENDING_LOOKS 1024
-#define LABEL_MAX (PATH_MAX + 160)
+/* Reading every process's maps costs milliseconds: at most once a second. */
+#define SWEEP_INTERVAL_NS 1000000000ull
+/*
+ * Sweeps in a row that find no process mapping a copy before it is
+ * detached: a child its last process forked while exiting may have had a pid
+ * the walk of /proc had passed already.
+ */
+#define SWEEPS_UNMAPPED 2
+#define MAPS_BUF_SZ (64 * 1024)
 
 struct pending_look {
 	pid_t pid;
 	uint64_t due_ns;
+};
+
+/* What the tracker keeps of a library of the set, at the same index. */
+struct tracked_library {
+	uint32_t id;		/* in the records' library field: never reused */
+	bool probed;		/* its probes are attached */
+	bool candidate;		/* this sweep: one a new process would not map again */
+	bool mapped;		/* this sweep: some process maps it */
+	unsigned int unmapped;	/* sweeps in a row that found it a candidate nobody maps */
+	struct probe_point points[TLS_LIBRARY_MAX_SITES];
 };
 
 struct library_tracker {
@@ -29,12 +49,18 @@ struct library_tracker {
 	bool verbose;
 	struct library_set set;
 	struct disasm *disasm;
-	char (*labels)[LABEL_MAX];  /* by library index */
-	struct probe_point (*points)[TLS_LIBRARY_MAX_SITES]; /* by library index */
-	size_t nr_labels;
+	struct tracked_library *libs; /* by index in the set */
+	size_t nr_libs, libs_cap;
+	/* by id, for as long as the capture runs: a detached copy's connections
+	 * are still described after it */
+	char **labels;
+	size_t nr_labels, labels_cap;
 	unsigned int attached;
 	struct pending_look pending[MAX_PENDING_LOOKS];
 	size_t nr_pending;
+	bool sweep_armed;	/* a process exited or executed: look for unmapped copies */
+	uint64_t sweep_due_ns;
+	char *maps_buf;
 	void (*late_probes)(void *ctx, pid_t pid);
 	void *late_probes_ctx;
 };
@@ -73,12 +99,17 @@ static void library_tracker__probed_late(struct library_tracker *t, pid_t pid,
 
 void library_tracker__free(struct library_tracker *t)
 {
+	size_t i;
+
 	if (!t)
 		return;
 	library_set__clear(&t->set);
 	disasm__free(t->disasm);
+	for (i = 0; i < t->nr_labels; i++)
+		free(t->labels[i]);
 	free(t->labels);
-	free(t->points);
+	free(t->libs);
+	free(t->maps_buf);
 	free(t);
 }
 
@@ -90,7 +121,7 @@ static void library_tracker__print_points(const struct library_tracker *t, size_
 	size_t i;
 
 	for (i = 0; i < TLS_LIBRARY_MAX_SITES && lib->type->sites[i].symbol; i++) {
-		const struct probe_point *pt = &t->points[index][i];
+		const struct probe_point *pt = &t->libs[index].points[i];
 
 		if (!(lib->sites_found & (1u << i)))
 			continue;
@@ -100,6 +131,51 @@ static void library_tracker__print_points(const struct library_tracker *t, size_
 	}
 }
 
+/* Room for @need elements of @size at *@data, which holds *@cap. */
+static int ensure_room(void **data, size_t *cap, size_t size, size_t need)
+{
+	size_t n = *cap ? *cap * 2 : 16;
+	void *grown;
+
+	if (need <= *cap)
+		return 0;
+	if (n < need)
+		n = need;
+	grown = reallocarray(*data, n, size);
+	if (!grown)
+		return -ENOMEM;
+	*data = grown;
+	*cap = n;
+	return 0;
+}
+
+/* A label, probe points and an id for library @i of the set, new since the last call. */
+static int library_tracker__track(struct library_tracker *t, size_t i)
+{
+	const struct tls_library *lib = &t->set.libs[i];
+	struct tracked_library *tl;
+	char *label;
+	int err;
+
+	if (t->nr_labels > TLSPCAP_COOKIE_LIBRARY_MASK)
+		return -ENOSPC; /* ids are never reused: 16 million copies */
+	err = ensure_room((void **)&t->libs, &t->libs_cap, sizeof(*t->libs), i + 1);
+	if (!err)
+		err = ensure_room((void **)&t->labels, &t->labels_cap, sizeof(*t->labels),
+				  t->nr_labels + 1);
+	if (err)
+		return err;
+	if (asprintf(&label, "%s%s%s (%s)", lib->name, *lib->version ? " " : "", lib->version,
+		     *lib->mapped_path ? lib->mapped_path : lib->path) < 0)
+		return -ENOMEM;
+	tl = &t->libs[i];
+	memset(tl, 0, sizeof(*tl));
+	tl->id = t->nr_labels;
+	t->labels[t->nr_labels++] = label;
+	probe_points__choose(t->disasm, lib, tl->points);
+	return 0;
+}
+
 /*
  * Labels, probe points and probes for the libraries the set gained since the last call;
  * @exec_ns (0 if none): the exec that brought them, to report how long its
@@ -107,35 +183,24 @@ static void library_tracker__print_points(const struct library_tracker *t, size_
  */
 static int library_tracker__attach_since(struct library_tracker *t, uint64_t exec_ns)
 {
-	size_t i, first = t->nr_labels;
 	int ret;
 
-	if (t->set.count > t->nr_labels) {
-		char (*labels)[LABEL_MAX] = realloc(t->labels, t->set.count * sizeof(*labels));
-		struct probe_point (*points)[TLS_LIBRARY_MAX_SITES];
-
-		if (!labels)
-			return -ENOMEM;
-		t->labels = labels;
-		points = realloc(t->points, t->set.count * sizeof(*points));
-		if (!points)
-			return -ENOMEM;
-		t->points = points;
-		t->nr_labels = t->set.count;
-	}
-	for (i = first; i < t->set.count; i++) {
+	for (; t->nr_libs < t->set.count; t->nr_libs++) {
+		size_t i = t->nr_libs;
 		const struct tls_library *lib = &t->set.libs[i];
+		const char *label;
 
-		snprintf(t->labels[i], LABEL_MAX, "%s%s%s (%s)", lib->name, *lib->version ? " " : "",
-			 lib->version, *lib->mapped_path ? lib->mapped_path : lib->path);
-		probe_points__choose(t->disasm, lib, t->points[i]);
+		ret = library_tracker__track(t, i);
+		if (ret)
+			return ret;
+		label = t->labels[t->libs[i].id];
 		if (!t->probes)
 			continue;
 		if (lib->refused[0]) {
-			fprintf(stderr, "tlspcap: not probing %s: %s\n", t->labels[i], lib->refused);
+			fprintf(stderr, "tlspcap: not probing %s: %s\n", label, lib->refused);
 			continue;
 		}
-		ret = probes__attach_library(t->probes, lib, (uint32_t)i, t->points[i]);
+		ret = probes__attach_library(t->probes, lib, t->libs[i].id, t->libs[i].points);
 		if (ret < 0) {
 			/* A process gone by now took its files along: not worth a line but with -v. */
 			if (ret != -ENOENT || t->verbose || !access(lib->path, F_OK))
@@ -145,11 +210,12 @@ static int library_tracker__attach_since(struct library_tracker *t, uint64_t exe
 		if (t->verbose) {
 			if (exec_ns)
 				fprintf(stderr, "tlspcap: probing %s: %d functions, %.1f ms after its exec\n",
-					t->labels[i], ret, (clock__monotonic_ns() - exec_ns) / 1e6);
+					label, ret, (clock__monotonic_ns() - exec_ns) / 1e6);
 			else
-				fprintf(stderr, "tlspcap: probing %s: %d functions\n", t->labels[i], ret);
+				fprintf(stderr, "tlspcap: probing %s: %d functions\n", label, ret);
 			library_tracker__print_points(t, i, "tlspcap:   ", stderr);
 		}
+		t->libs[i].probed = true;
 		t->attached++;
 	}
 	return 0;
@@ -189,6 +255,8 @@ int library_tracker__note_program(struct library_tracker *t, pid_t pid, uint64_t
 
 	if (err && err != -EACCES && err != -EPERM)
 		return err;
+	/* the program it ran before may have been the last to map a copy */
+	library_tracker__note_exit(t, exec_ns);
 	library_tracker__note_exec(t, pid, exec_ns);
 	err = library_tracker__attach_since(t, exec_ns);
 	if (!err)
@@ -219,6 +287,149 @@ void library_tracker__note_exec(struct library_tracker *t, pid_t pid, uint64_t n
 	t->nr_pending++;
 }
 
+void library_tracker__note_exit(struct library_tracker *t, uint64_t now_ns)
+{
+	if (t->sweep_armed)
+		return;
+	t->sweep_armed = true;
+	t->sweep_due_ns = now_ns + SWEEP_INTERVAL_NS;
+}
+
+struct maps_sweep {
+	struct library_tracker *t;
+	size_t unseen;		/* candidates no process was seen mapping yet */
+};
+
+/*
+ * Marks the candidates a maps line shows mapped. By inode alone: the device
+ * maps shows is not always the one stat gives (btrfs subvolumes), and a
+ * match too many only keeps a copy probed.
+ */
+static int maps_sweep__line(char *line, void *ctx)
+{
+	struct maps_sweep *sw = ctx;
+	struct proc_maps_entry e;
+	size_t i;
+
+	if (!strchr(line, '/') || proc_maps__parse_line(line, &e) || !e.inode)
+		return 0;
+	for (i = 0; i < sw->t->nr_libs; i++) {
+		struct tracked_library *tl = &sw->t->libs[i];
+
+		if (tl->candidate && !tl->mapped && sw->t->set.libs[i].ino == e.inode) {
+			tl->mapped = true;
+			sw->unseen--;
+		}
+	}
+	return sw->unseen ? 0 : 1;
+}
+
+/*
+ * Walks every process's maps for the candidates. Returns 0 when each was
+ * seen or all maps were read, -EAGAIN when one could not be parsed (nothing
+ * may be detached then), or -errno.
+ */
+static int maps_sweep__walk(struct maps_sweep *sw)
+{
+	struct library_tracker *t = sw->t;
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	if (!t->maps_buf && !(t->maps_buf = malloc(MAPS_BUF_SZ)))
+		return -ENOMEM;
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	while (!err && sw->unseen) {
+		char *end;
+		long pid;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			err = -errno;
+			break;
+		}
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || pid <= 0)
+			continue;
+		err = proc_maps__for_each(pid, t->maps_buf, MAPS_BUF_SZ, maps_sweep__line, sw);
+		/* Gone meanwhile, or all seen. One whose maps we may not read
+		 * (another user namespace's init) is skipped as discovery skips it. */
+		if (err == -ENOENT || err == -ESRCH || err == -EACCES || err == -EPERM || err == 1)
+			err = 0;
+		else if (err == -E2BIG)
+			err = -EAGAIN;
+	}
+	closedir(dir);
+	return err;
+}
+
+static int library_tracker__detach(struct library_tracker *t, size_t i)
+{
+	struct tracked_library *tl = &t->libs[i];
+	int ret;
+
+	if (tl->probed) {
+		ret = probes__detach_library(t->probes, tl->id);
+		if (ret < 0)
+			return ret;
+		t->attached--;
+	}
+	if (t->verbose)
+		fprintf(stderr, "tlspcap: detached %s: no process maps it\n", t->labels[tl->id]);
+	/* mapped again later, the file is found again by the look at that process */
+	library_set__remove(&t->set, i);
+	t->libs[i] = t->libs[--t->nr_libs];
+	return 0;
+}
+
+/*
+ * Detaches the copies of libraries that no process maps any more and no new
+ * process would map again (see tls_library__remappable): their links, fds
+ * and entries would otherwise pile up as copies come and go. The maps
+ * decide, not mmap events: a forked child maps its parent's libraries
+ * without one.
+ */
+static int library_tracker__sweep(struct library_tracker *t)
+{
+	struct maps_sweep sw = { t, 0 };
+	size_t i;
+	int err;
+
+	t->sweep_armed = false;
+	for (i = 0; i < t->nr_libs; i++) {
+		t->libs[i].candidate = !tls_library__remappable(&t->set.libs[i]);
+		t->libs[i].mapped = false;
+		sw.unseen += t->libs[i].candidate;
+	}
+	if (!sw.unseen)
+		return 0;
+	err = maps_sweep__walk(&sw);
+	if (err == -EAGAIN)
+		return 0; /* unsure: the next exit sweeps again */
+	if (err)
+		return err;
+	/* downwards: the last entry takes a detached one's index */
+	for (i = t->nr_libs; i-- > 0;) {
+		struct tracked_library *tl = &t->libs[i];
+
+		if (!tl->candidate || tl->mapped) {
+			tl->unmapped = 0;
+			continue;
+		}
+		if (++tl->unmapped < SWEEPS_UNMAPPED) {
+			t->sweep_armed = true;
+			continue;
+		}
+		err = library_tracker__detach(t, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int library_tracker__run_due(struct library_tracker *t, uint64_t now_ns)
 {
 	size_t i = 0;
@@ -243,12 +454,18 @@ int library_tracker__run_due(struct library_tracker *t, uint64_t now_ns)
 			return err;
 		library_tracker__probed_late(t, pid, attached_before);
 	}
+	if (t->sweep_armed && t->sweep_due_ns <= now_ns) {
+		err = library_tracker__sweep(t);
+		if (t->sweep_armed)
+			t->sweep_due_ns = now_ns + SWEEP_INTERVAL_NS;
+		return err;
+	}
 	return 0;
 }
 
 int library_tracker__ms_until_due(const struct library_tracker *t, uint64_t now_ns)
 {
-	uint64_t soonest = UINT64_MAX;
+	uint64_t soonest = t->sweep_armed ? t->sweep_due_ns : UINT64_MAX;
 	size_t i;
 
 	for (i = 0; i < t->nr_pending; i++)
@@ -279,8 +496,8 @@ int library_tracker__print(const struct library_tracker *t, FILE *out)
 	int err = library_set__print(&t->set, out);
 	size_t i;
 
-	for (i = 0; !err && i < t->set.count; i++) {
-		fprintf(out, "%sprobe points in %s:\n", i ? "" : "\n", t->labels[i]);
+	for (i = 0; !err && i < t->nr_libs; i++) {
+		fprintf(out, "%sprobe points in %s:\n", i ? "" : "\n", t->labels[t->libs[i].id]);
 		library_tracker__print_points(t, i, "  ", out);
 	}
 	return err;

@@ -41,12 +41,19 @@ int library_tracker__note_program(struct library_tracker *t, pid_t pid, uint64_t
 int library_tracker__add_program(struct library_tracker *t, const char *path);
 /* A process executed or mapped code at @now_ns (CLOCK_MONOTONIC): look at it soon. */
 void library_tracker__note_exec(struct library_tracker *t, pid_t pid, uint64_t now_ns);
-/* Looks at the processes whose time has come; returns 0 or -errno. */
+/*
+ * A process exited (or executed another program) at @now_ns: a second later
+ * every process's maps are read, and the probes of library copies that none
+ * maps any more, and that no new process would map again, are detached.
+ */
+void library_tracker__note_exit(struct library_tracker *t, uint64_t now_ns);
+/* Looks at the processes whose time has come, and sweeps when due; returns 0 or -errno. */
 int library_tracker__run_due(struct library_tracker *t, uint64_t now_ns);
 /* Milliseconds until the next look is due, or -1 when none is pending. */
 int library_tracker__ms_until_due(const struct library_tracker *t, uint64_t now_ns);
 /* "OpenSSL 3.0.19 27 Jan 2026 (/usr/lib/.../libssl.so.3)" for a record's library field. */
 const char *library_tracker__label(const struct library_tracker *t, uint32_t index);
+/* Libraries probed now (detached ones no longer count). */
 unsigned int library_tracker__attached(const struct library_tracker *t);
 unsigned int library_tracker__processes(const struct library_tracker *t);
 int library_tracker__print(const struct library_tracker *t, FILE *out);

@@ -445,6 +445,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		library_tracker__note_exec(cap->libraries, hdr->tgid, hdr->timestamp_ns);
 		return 0;
 	}
+	if (size >= sizeof(*hdr) && hdr->type == TLSPCAP_RECORD_EXIT)
+		library_tracker__note_exit(cap->libraries, hdr->timestamp_ns);
 	/* -c COUNT: like tcpdump, exactly COUNT records; the streams end there. */
 	if (cap->opts.count &&
 	    connection_table__stats(cap->connections)->data_records >= cap->opts.count)

@@ -17,9 +17,14 @@
 #include "probe_point.h"
 #include "tlspcap.skel.h"
 
+struct probe_link {
+	int fd;                  /* a uprobe_multi link */
+	uint32_t library;        /* the index it was attached for */
+};
+
 struct probes {
 	struct tlspcap_bpf *skel;
-	int *link_fds;           /* uprobe_multi links */
+	struct probe_link *links;
 	size_t nr_links;
 	size_t cap_links;
 	int nr_cpus;
@@ -98,18 +103,18 @@ static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_pro
 	return (struct role_programs){ NULL, NULL };
 }
 
-static int probes__keep_link(struct probes *p, int fd)
+static int probes__keep_link(struct probes *p, int fd, uint32_t library)
 {
 	if (p->nr_links == p->cap_links) {
 		size_t cap = p->cap_links ? p->cap_links * 2 : 64;
-		int *fds = realloc(p->link_fds, cap * sizeof(*fds));
+		struct probe_link *links = realloc(p->links, cap * sizeof(*links));
 
-		if (!fds)
+		if (!links)
 			return -ENOMEM;
-		p->link_fds = fds;
+		p->links = links;
 		p->cap_links = cap;
 	}
-	p->link_fds[p->nr_links++] = fd;
+	p->links[p->nr_links++] = (struct probe_link){ fd, library };
 	return 0;
 }
 
@@ -191,16 +196,16 @@ static void *close_link(void *fd)
 }
 
 /*
- * Each release waits for RCU grace periods; releasing all links from
+ * Each release waits for RCU grace periods; releasing the links from
  * parallel threads lets them share those instead of queueing one by one.
  */
-static void probes__release_links(struct probes *p)
+static void probe_links__release(const struct probe_link *links, size_t n)
 {
-	pthread_t *threads = calloc(p->nr_links, sizeof(*threads));
+	pthread_t *threads = calloc(n, sizeof(*threads));
 	size_t i, started = 0;
 
-	for (i = 0; i < p->nr_links; i++) {
-		void *fd = (void *)(intptr_t)p->link_fds[i];
+	for (i = 0; i < n; i++) {
+		void *fd = (void *)(intptr_t)links[i].fd;
 
 		if (threads && !pthread_create(&threads[started], NULL, close_link, fd))
 			started++;
@@ -216,8 +221,8 @@ void probes__free(struct probes *p)
 {
 	if (!p)
 		return;
-	probes__release_links(p);
-	free(p->link_fds);
+	probe_links__release(p->links, p->nr_links);
+	free(p->links);
 	tlspcap_bpf__destroy(p->skel);
 	free(p);
 }
@@ -249,7 +254,8 @@ static int probes__attach_multi(struct probes *p, const char *path, struct bpf_p
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	if (fd < 0)
 		return -errno;
-	err = probes__keep_link(p, fd);
+	/* every cookie carries the library's index */
+	err = probes__keep_link(p, fd, cookies[0] & TLSPCAP_COOKIE_LIBRARY_MASK);
 	if (err)
 		close(fd);
 	return err;
@@ -349,7 +355,7 @@ static int probes__attach_points(struct probes *p, const struct tls_library *lib
 		err = probes__attach_program(p, lib, points, entries[i], false, cookie);
 	if (err) {
 		while (p->nr_links > first_link)
-			close(p->link_fds[--p->nr_links]);
+			close(p->links[--p->nr_links].fd);
 	}
 	return err;
 }
@@ -371,6 +377,30 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 		err = probes__attach_points(p, lib, points, cookie);
 	}
 	return err ? err : __builtin_popcount(lib->sites_found);
+}
+
+int probes__detach_library(struct probes *p, uint32_t index)
+{
+	struct probe_link *gone;
+	size_t i, kept = 0, n = 0;
+
+	for (i = 0; i < p->nr_links; i++)
+		n += p->links[i].library == index;
+	if (!n)
+		return 0;
+	gone = malloc(n * sizeof(*gone));
+	if (!gone)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < p->nr_links; i++) {
+		if (p->links[i].library == index)
+			gone[n++] = p->links[i];
+		else
+			p->links[kept++] = p->links[i];
+	}
+	p->nr_links = kept;
+	probe_links__release(gone, n);
+	free(gone);
+	return (int)n;
 }
 
 int probes__pair_views(struct probes *p, const struct probes_view *receiver,

@@ -34,6 +34,8 @@ int probes__trace_pid(struct probes *p, pid_t pid);
  * so).  Returns the number of functions attached (> 0) or -errno. */
 int probes__attach_library(struct probes *p, const struct tls_library *lib, uint32_t index,
 			   struct probe_point *points);
+/* Releases the links attached for @index; returns how many or -errno. */
+int probes__detach_library(struct probes *p, uint32_t index);
 /* One end of a connection as the probes know it. */
 struct probes_view {
 	uint32_t tgid;

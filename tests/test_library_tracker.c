@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@
 #define MS 1000000ull
 /* library_tracker.c looks LOOK_DELAY after the exec: ld.so is still mapping before */
 #define LOOK_DELAY_MS 20
+/* and sweeps the maps for unmapped copies a second after an exit */
+#define SWEEP_MS 1000
 /* PID_MAX_LIMIT on 64-bit is 4194304 (2^22): no process ever has a pid above it. */
 #define NO_SUCH_PID 5000000
 /* labels are looked up by index; more libraries than this on one host is not expected */
@@ -148,6 +151,88 @@ static pid_t spawn_loader(const char *lib)
 	if (pid <= 0)
 		fail_msg("python3 loading %s said '%s'", lib, line);
 	return pid;
+}
+
+/*
+ * A python3 that loads @lib, forks and exits: its child, which maps @lib
+ * without ever having mapped it itself, writes its pid to @pid_file and
+ * sleeps. Returns the child's pid once the parent is gone.
+ */
+static pid_t spawn_forked_loader(const char *lib, const char *pid_file)
+{
+	static const char code[] =
+		"import ctypes,os,sys,time; ctypes.CDLL(sys.argv[1]); parent = os.getpid()\n"
+		"if os.fork(): os._exit(0)\n"
+		"open(sys.argv[2], 'w').write(str(os.getpid()))\n"
+		"while os.getppid() == parent: time.sleep(0.01)\n"
+		"print('ready', flush=True); time.sleep(5)";
+	char *argv[] = { "python3", "-c", (char *)code, (char *)lib, (char *)pid_file, NULL };
+	char line[16];
+	pid_t parent = spawn_until_ready("/usr/bin/python3", argv, NULL, NULL, line);
+	long child = 0;
+	FILE *f;
+
+	if (parent <= 0)
+		fail_msg("python3 loading %s and forking said '%s'", lib, line);
+	waitpid(parent, NULL, 0);
+	f = fopen(pid_file, "r");
+	if (!f || fscanf(f, "%ld", &child) != 1 || child <= 0)
+		fail_msg("no pid in %s", pid_file);
+	fclose(f);
+	return (pid_t)child;
+}
+
+/* Kills @pid and waits until its memory is gone (2 s at most: it may not be our child). */
+static void kill_and_wait(pid_t pid)
+{
+	char path[64], c;
+	int i, fd;
+
+	kill(pid, SIGKILL);
+	if (waitpid(pid, NULL, 0) == pid)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	for (i = 0; i < 200; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		/* a zombie has no maps */
+		if (read(fd, &c, 1) <= 0) {
+			close(fd);
+			return;
+		}
+		close(fd);
+		usleep(10000);
+	}
+	fail_msg("process %d still maps its files 2 s after SIGKILL", pid);
+}
+
+/* Whether --list's table has a row for @path. */
+static bool listed(const struct library_tracker *t, const char *path)
+{
+	char *text = NULL, want[PATH_MAX + 2];
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	bool found;
+
+	assert_non_null(out);
+	assert_int_equal(library_tracker__print(t, out), 0);
+	assert_int_equal(fclose(out), 0);
+	snprintf(want, sizeof(want), "\n%s\n", path);
+	found = strstr(text, want) != NULL;
+	free(text);
+	return found;
+}
+
+/* Two sweeps, a second apart, after an exit at @now; returns the time after them. */
+static uint64_t sweep_twice(struct library_tracker *t, uint64_t now)
+{
+	library_tracker__note_exit(t, now);
+	assert_int_equal(library_tracker__ms_until_due(t, now), SWEEP_MS);
+	assert_int_equal(library_tracker__run_due(t, now + SWEEP_MS * MS - 1), 0);
+	assert_int_equal(library_tracker__run_due(t, now + SWEEP_MS * MS), 0);
+	assert_int_equal(library_tracker__run_due(t, now + 2 * SWEEP_MS * MS), 0);
+	return now + 2 * SWEEP_MS * MS;
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -285,6 +370,102 @@ static void test_exec_finds_new_library(void **state)
 	assert_int_equal(library_tracker__ms_until_due(c->t, now + 400 * MS), -1);
 }
 
+/*
+ * A copy found in a process's maps outside the library directories is
+ * forgotten (detached when probed) once no process maps it: after two
+ * sweeps, not one; the system's libraries and --lib files stay; its label
+ * stays for the connections that used it; mapped again, it is found again.
+ */
+static void test_sweep_detaches_unmapped_copy(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t now = now_ns();
+	long first;
+
+	assert_int_equal(library_tracker__scan(c->t, NULL, 0), 0);
+	assert_int_equal(copy_file(SYS_LIBSSL, c->copy), 0);
+	assert_int_equal(copy_file(SYS_LIBSSL, c->copy2), 0);
+	assert_int_equal(library_tracker__add_path(c->t, c->copy2), 0);
+	c->child = spawn_loader(c->copy);
+	library_tracker__note_exec(c->t, c->child, now);
+	assert_int_equal(library_tracker__run_due(c->t, now + LOOK_DELAY_MS * MS), 0);
+	assert_true(listed(c->t, c->copy));
+	first = label_index(c->t, c->copy);
+	assert_true(first >= 0);
+
+	/* mapped: kept, however often it is swept */
+	now = sweep_twice(c->t, now);
+	now = sweep_twice(c->t, now);
+	assert_true(listed(c->t, c->copy));
+	/* nobody sweeps without an exit */
+	assert_int_equal(library_tracker__ms_until_due(c->t, now), -1);
+
+	kill_and_wait(c->child);
+	c->child = 0;
+	library_tracker__note_exit(c->t, now);
+	assert_int_equal(library_tracker__run_due(c->t, now + SWEEP_MS * MS), 0);
+	/* one sweep is not enough, and a second is due by itself */
+	assert_true(listed(c->t, c->copy));
+	assert_int_equal(library_tracker__ms_until_due(c->t, now + SWEEP_MS * MS), SWEEP_MS);
+	assert_int_equal(library_tracker__run_due(c->t, now + 2 * SWEEP_MS * MS), 0);
+	now += 2 * SWEEP_MS * MS;
+	assert_false(listed(c->t, c->copy));
+	assert_int_equal(library_tracker__ms_until_due(c->t, now), -1);
+	assert_true(listed(c->t, SYS_LIBSSL));
+	assert_true(listed(c->t, c->copy2));
+	assert_int_equal(label_index(c->t, c->copy), first);
+
+	/* mapped again: found again, under a new label */
+	c->child = spawn_loader(c->copy);
+	library_tracker__note_exec(c->t, c->child, now);
+	assert_int_equal(library_tracker__run_due(c->t, now + LOOK_DELAY_MS * MS), 0);
+	assert_true(listed(c->t, c->copy));
+	{
+		long i, n = 0;
+
+		for (i = 0; i < LABELS_SEARCHED; i++)
+			n += strstr(library_tracker__label(c->t, (uint32_t)i), c->copy) != NULL;
+		assert_int_equal(n, 2);
+	}
+}
+
+/*
+ * A forked child maps its parent's copy without an mmap of its own: the
+ * sweep reads the maps, so the copy stays while the child lives. A --lib
+ * file that is deleted goes once unmapped.
+ */
+static void test_sweep_forked_child_and_deleted_file(void **state)
+{
+	struct ctx *c = *state;
+	char pid_file[128];
+	uint64_t now = now_ns();
+
+	snprintf(pid_file, sizeof(pid_file), "%s/child.pid", c->dir);
+	assert_int_equal(copy_file(SYS_LIBSSL, c->copy), 0);
+	assert_int_equal(copy_file(SYS_LIBSSL, c->copy2), 0);
+	c->child = spawn_forked_loader(c->copy, pid_file);
+	/* found in the child's maps alone: its parent is gone */
+	assert_int_equal(library_tracker__scan(c->t, &c->child, 1), 0);
+	assert_true(listed(c->t, c->copy));
+	assert_int_equal(library_tracker__add_path(c->t, c->copy2), 0);
+	now = sweep_twice(c->t, now);
+	now = sweep_twice(c->t, now);
+	assert_true(listed(c->t, c->copy));
+	assert_true(listed(c->t, c->copy2));
+
+	/* deleted, and no process maps it: gone; the child's copy stays */
+	assert_int_equal(unlink(c->copy2), 0);
+	now = sweep_twice(c->t, now);
+	assert_false(listed(c->t, c->copy2));
+	assert_true(listed(c->t, c->copy));
+
+	kill_and_wait(c->child);
+	c->child = 0;
+	unlink(pid_file);
+	sweep_twice(c->t, now);
+	assert_false(listed(c->t, c->copy));
+}
+
 static void test_free_null(void **state)
 {
 	library_tracker__free(NULL);
@@ -298,6 +479,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_debounce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_finds_new_library, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_detaches_unmapped_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_forked_child_and_deleted_file, setup,
+						teardown),
 		cmocka_unit_test(test_free_null),
 	};
 
