@@ -5,7 +5,7 @@
  *   tls_load rr   [-c CONNS] [-d SECONDS | -n ROUNDTRIPS] [-M MANIFEST] [-S SEED]
  *   tls_load bulk [-c CONNS] [-m MB] [-M MANIFEST] [-S SEED]
  *   tls_load hold [-c CONNS] [-t SECONDS] [-M MANIFEST] [-S SEED]
- *   tls_load verify -M MANIFEST CAPTURE.pcapng
+ *   tls_load verify [-l] -M MANIFEST CAPTURE.pcapng
  *
  * rr/bulk/hold fork a server process; the parent is the client.  Both ends
  * are separate processes using OpenSSL (SSL_write/SSL_read) over 127.0.0.1,
@@ -22,11 +22,14 @@
  * Payloads are deterministic: direction d of connection c is a byte stream
  * whose first 32 bytes are an ASCII header naming (seed, c, d) and whose
  * byte at offset o >= 32 is T[(start(c, d) + o) mod P], T a table of P
- * (prime) bytes from a seeded PRNG.  -M writes a manifest (seed, and bytes
- * per connection and direction) that `verify` checks a pcapng against: it
- * reassembles every TCP stream by sequence number, finds its (c, d) from
- * the header, and compares every byte.  Streams of other programs are
- * counted as foreign and ignored.
+ * (prime) bytes from a seeded PRNG.  -M writes a manifest (seed, the
+ * server's port, and per connection the bytes per direction and the
+ * client's port) that `verify` checks a pcapng against: it reassembles
+ * every TCP stream by sequence number, finds its (c, d) by its ports (a
+ * direction whose first bytes were lost has no header to name it), and
+ * compares every byte.  Streams of other ports are counted as foreign.
+ * Each direction must end (last byte or FIN) at the bytes sent; -l allows
+ * holes in the sequence numbers (loss a capture declared), without it none.
  *
  * Output lines start with "tls_load:" and are key=value for scripts.
  */
@@ -234,8 +237,10 @@ static int read_all(SSL *ssl, uint8_t *buf, size_t len)
 	return 1;
 }
 
-/* Bytes per direction per connection, for the manifest. */
+/* Bytes per direction and the client's port per connection, for the manifest. */
 static uint64_t (*sent_bytes)[2];
+static uint16_t *client_ports;
+static struct sockaddr_in server_addr;
 
 static void write_manifest(void)
 {
@@ -249,9 +254,11 @@ static void write_manifest(void)
 		perror(cfg.manifest);
 		exit(1);
 	}
-	fprintf(f, "tls_load-manifest 1 seed=%u conns=%u\n", cfg.seed, cfg.conns);
+	fprintf(f, "tls_load-manifest 2 seed=%u conns=%u server_port=%u\n", cfg.seed, cfg.conns,
+		ntohs(server_addr.sin_port));
 	for (i = 0; i < cfg.conns; i++)
-		fprintf(f, "%u %" PRIu64 " %" PRIu64 "\n", i, sent_bytes[i][0], sent_bytes[i][1]);
+		fprintf(f, "%u %" PRIu64 " %" PRIu64 " %u\n", i, sent_bytes[i][0], sent_bytes[i][1],
+			client_ports[i]);
 	fclose(f);
 }
 
@@ -408,22 +415,26 @@ static void run_server(int lfd)
 
 /* ---------------------------------------------------------------- client */
 
-static struct sockaddr_in server_addr;
 static SSL_CTX *cctx;
 static pthread_barrier_t start_barrier;
 static atomic_bool stop_flag;
 static uint64_t *round_trips_done;
 
-static SSL *client_connect(void)
+/* Connection @conn's client end. */
+static SSL *client_connect(unsigned int conn)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
 	int one = 1;
 	SSL *ssl;
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&server_addr, sizeof(server_addr))) {
+	if (fd < 0 || connect(fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) ||
+	    getsockname(fd, (struct sockaddr *)&local, &len)) {
 		perror("tls_load: connect");
 		exit(1);
 	}
+	client_ports[conn] = ntohs(local.sin_port);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	ssl = SSL_new(cctx);
 	if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1)
@@ -461,7 +472,7 @@ static int client_round_trip(SSL *ssl, unsigned int conn, uint64_t k)
 static void *client_thread(void *arg)
 {
 	unsigned int conn = (unsigned int)(uintptr_t)arg;
-	SSL *ssl = client_connect();
+	SSL *ssl = client_connect(conn);
 	uint64_t k = 0;
 
 	pthread_barrier_wait(&start_barrier);
@@ -519,7 +530,7 @@ static int run_client(void)
 
 		t0 = now_s();
 		for (i = 0; i < cfg.conns; i++) {
-			ssl[i] = client_connect();
+			ssl[i] = client_connect(i);
 			if (client_round_trip(ssl[i], i, 0)) {
 				fprintf(stderr, "tls_load: client: hold round trip failed\n");
 				return 1;
@@ -594,6 +605,7 @@ static int run_load(void)
 		return 1;
 	}
 	sent_bytes = calloc(cfg.conns, sizeof(*sent_bytes));
+	client_ports = calloc(cfg.conns, sizeof(*client_ports));
 	round_trips_done = calloc(cfg.conns, sizeof(*round_trips_done));
 	fflush(stdout);
 	server = fork();
@@ -630,19 +642,34 @@ struct half_stream {
 	bool has_isn;
 	uint64_t next;         /* next offset expected */
 	uint64_t last_off;     /* for unwrapping 32-bit sequence numbers */
-	uint8_t hdr[HEADER_LEN];
-	uint32_t hdr_have;     /* header bytes known (in order from 0) */
-	int conn, dir;         /* -1 until identified */
-	bool foreign;
+	int conn, dir;         /* by the ports; -1: foreign */
 	uint64_t covered;      /* bytes present and compared */
 	uint64_t mismatched;
-	uint64_t gaps;         /* bytes skipped over inside the stream */
-	uint64_t unverified;   /* present but before identification */
+	uint64_t gaps;         /* bytes skipped over inside the stream, and cut by a snap length */
 	struct half_stream *next_hs;
 };
 
 #define HS_BUCKETS 65536
 static struct half_stream *hs_table[HS_BUCKETS];
+/* from the manifest */
+static uint16_t verify_server_port;
+
+/* Connection and direction of the half-stream from port @sport to @dport, or -1. */
+static int hs_identify(struct half_stream *hs, uint16_t sport, uint16_t dport)
+{
+	unsigned int c;
+
+	for (c = 0; c < cfg.conns; c++) {
+		if (sport == client_ports[c] && dport == verify_server_port)
+			hs->dir = 0;
+		else if (dport == client_ports[c] && sport == verify_server_port)
+			hs->dir = 1;
+		else
+			continue;
+		return hs->conn = (int)c;
+	}
+	return -1;
+}
 
 static struct half_stream *hs_get(const uint8_t key[36])
 {
@@ -660,54 +687,24 @@ static struct half_stream *hs_get(const uint8_t key[36])
 		exit(1);
 	memcpy(hs->key, key, 36);
 	hs->conn = hs->dir = -1;
+	hs_identify(hs, (key[32] << 8) | key[33], (key[34] << 8) | key[35]);
 	hs->next_hs = hs_table[h % HS_BUCKETS];
 	hs_table[h % HS_BUCKETS] = hs;
 	return hs;
 }
 
-static void hs_identify(struct half_stream *hs)
-{
-	unsigned int seed, conn, dir;
-	char text[HEADER_LEN + 1];
-
-	memcpy(text, hs->hdr, HEADER_LEN);
-	text[HEADER_LEN] = '\0';
-	if (sscanf(text, "TLSLOAD s=%8x c=%6u d=%1u", &seed, &conn, &dir) == 3 &&
-	    seed == cfg.seed && dir <= 1 && conn < cfg.conns) {
-		hs->conn = (int)conn;
-		hs->dir = (int)dir;
-	} else {
-		hs->foreign = true;
-	}
-}
-
+/* @len bytes at @off, @caplen of them in @p (0, 0: a FIN at @off). */
 static void hs_data(struct half_stream *hs, uint64_t off, const uint8_t *p, uint32_t caplen,
 		    uint32_t len)
 {
 	static uint8_t want[65536 + 64];
 
-	if (hs->foreign)
-		return;
-	if (off > hs->next)
+	if (off > hs->next) {
 		hs->gaps += off - hs->next;
-	if (off + len <= hs->next && off < hs->next) /* an old duplicate: counted by tlspcap */
-		return;
-	if (hs->conn < 0) {
-		uint64_t o;
-
-		for (o = off; o < off + caplen && o < HEADER_LEN; o++)
-			if (o == hs->hdr_have)
-				hs->hdr[hs->hdr_have++] = p[o - off];
-		if (hs->hdr_have == HEADER_LEN)
-			hs_identify(hs);
-		else if (off >= HEADER_LEN || off > hs->hdr_have)
-			hs->foreign = true; /* no header at the start: not ours (or lost) */
-		if (hs->conn < 0) {
-			hs->unverified += caplen;
-			hs->next = off + len;
-			return;
-		}
+		hs->next = off;
 	}
+	if (hs->conn < 0 || off + len <= hs->next) /* an old duplicate: counted by tlspcap */
+		return;
 	if (caplen > sizeof(want))
 		caplen = sizeof(want);
 	stream_fill((uint32_t)hs->conn, hs->dir, off, want, caplen);
@@ -722,39 +719,63 @@ static void hs_data(struct half_stream *hs, uint64_t off, const uint8_t *p, uint
 	hs->next = off + len;
 }
 
-static int run_verify(const char *path)
+/* Reads the manifest (v2, with ports) into cfg, @expect and client_ports; 0 or -1. */
+static int read_manifest(uint64_t (**expect)[2])
 {
-	char errbuf[PCAP_ERRBUF_SIZE], line[256];
 	FILE *mf = fopen(cfg.manifest, "r");
+	unsigned int c, port, conns, server_port, n = 0;
+	char line[256];
+	uint64_t a, b;
+
+	if (!mf || !fgets(line, sizeof(line), mf) ||
+	    sscanf(line, "tls_load-manifest 2 seed=%u conns=%u server_port=%u", &cfg.seed, &conns,
+		   &server_port) != 3 || !conns || conns > 999999 || server_port > 65535)
+		goto bad;
+	cfg.conns = conns;
+	verify_server_port = (uint16_t)server_port;
+	*expect = calloc(conns, sizeof(**expect));
+	client_ports = calloc(conns, sizeof(*client_ports));
+	if (!*expect || !client_ports)
+		exit(1);
+	while (fgets(line, sizeof(line), mf)) {
+		if (sscanf(line, "%u %" SCNu64 " %" SCNu64 " %u", &c, &a, &b, &port) != 4 ||
+		    c >= conns || port > 65535)
+			goto bad;
+		(*expect)[c][0] = a;
+		(*expect)[c][1] = b;
+		client_ports[c] = (uint16_t)port;
+		n++;
+	}
+	if (n != conns)
+		goto bad;
+	fclose(mf);
+	return 0;
+bad:
+	fprintf(stderr, "tls_load: verify: bad or missing manifest %s\n", cfg.manifest);
+	if (mf)
+		fclose(mf);
+	return -1;
+}
+
+static int run_verify(const char *path, bool lossy)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct half_stream *(*seen)[2];
 	uint64_t (*expect)[2];
-	unsigned int (*seen)[2];
 	struct pcap_pkthdr *ph;
 	const u_char *pkt;
 	pcap_t *pc;
-	uint64_t packets = 0, expected = 0, compared = 0, mismatched = 0, missing = 0, extra = 0;
-	uint64_t gaps = 0, unverified = 0, foreign = 0, identified = 0, duplicated = 0;
-	unsigned int conns, i, c;
+	uint64_t packets = 0, expected = 0, compared = 0, mismatched = 0, lost = 0, extra = 0;
+	uint64_t foreign = 0, identified = 0, duplicated = 0, absent = 0, unaccounted = 0;
+	unsigned int i, c;
+	bool ok;
 	int r, d;
 
-	if (!mf || !fgets(line, sizeof(line), mf) ||
-	    sscanf(line, "tls_load-manifest 1 seed=%u conns=%u", &cfg.seed, &conns) != 2) {
-		fprintf(stderr, "tls_load: verify: bad or missing manifest %s\n", cfg.manifest);
+	if (read_manifest(&expect))
 		return 2;
-	}
-	cfg.conns = conns;
-	expect = calloc(conns, sizeof(*expect));
-	seen = calloc(conns, sizeof(*seen));
-	if (!expect || !seen)
+	seen = calloc(cfg.conns, sizeof(*seen));
+	if (!seen)
 		return 2;
-	while (fgets(line, sizeof(line), mf)) {
-		uint64_t a, b;
-
-		if (sscanf(line, "%u %" SCNu64 " %" SCNu64, &c, &a, &b) == 3 && c < conns) {
-			expect[c][0] = a;
-			expect[c][1] = b;
-		}
-	}
-	fclose(mf);
 	table_init(cfg.seed);
 
 	pc = pcap_open_offline(path, errbuf);
@@ -767,6 +788,7 @@ static int run_verify(const char *path)
 		uint8_t key[36] = { 0 };
 		uint32_t iplen, hl, seq, caplen = ph->caplen, len = ph->len, thl, paylen, paycap;
 		struct half_stream *hs;
+		bool fin;
 		uint64_t off;
 
 		packets++;
@@ -799,12 +821,13 @@ static int run_verify(const char *path)
 			hs->has_isn = true;
 			continue;
 		}
+		fin = tcp[13] & 0x01;
 		if (iplen > len)
 			iplen = len;
 		if (iplen < hl + thl)
 			continue;
 		paylen = iplen - hl - thl;
-		if (!paylen || !hs->has_isn)
+		if ((!paylen && !fin) || !hs->has_isn)
 			continue;
 		paycap = caplen > hl + thl ? caplen - hl - thl : 0;
 		if (paycap > paylen)
@@ -814,6 +837,7 @@ static int run_verify(const char *path)
 		if (off + 0x80000000ull < hs->last_off)
 			off += 1ull << 32;
 		hs->last_off = off;
+		/* a FIN's sequence number is where the direction ended: a hole before it is loss */
 		hs_data(hs, off, tcp + thl, paycap, paylen);
 	}
 	if (r == -1) {
@@ -826,40 +850,56 @@ static int run_verify(const char *path)
 		struct half_stream *hs;
 
 		for (hs = hs_table[i]; hs; hs = hs->next_hs) {
-			if (hs->foreign || hs->conn < 0) {
-				foreign += hs->next > 0 || hs->unverified;
-				unverified += hs->conn < 0 && !hs->foreign ? hs->unverified : 0;
+			if (hs->conn < 0) {
+				foreign += hs->next > 0;
 				continue;
 			}
 			identified++;
-			if (seen[hs->conn][hs->dir]++) {
+			if (seen[hs->conn][hs->dir]) {
 				duplicated++; /* a connection written twice (views not merged) */
 				continue;
 			}
-			compared += hs->covered;
-			mismatched += hs->mismatched;
-			gaps += hs->gaps;
-			if (hs->next > expect[hs->conn][hs->dir])
-				extra += hs->next - expect[hs->conn][hs->dir];
-			else
-				missing += expect[hs->conn][hs->dir] - hs->next;
+			seen[hs->conn][hs->dir] = hs;
 		}
 	}
-	for (c = 0; c < conns; c++)
+	for (c = 0; c < cfg.conns; c++) {
+		uint64_t in_file[2] = { 0, 0 }, holes[2] = { 0, 0 };
+
 		for (d = 0; d < 2; d++) {
+			const struct half_stream *hs = seen[c][d];
+			uint64_t end = hs ? hs->next : 0;
+
 			expected += expect[c][d];
-			if (!seen[c][d])
-				missing += expect[c][d];
+			if (!hs) {
+				absent += expect[c][d] > 0;
+				continue;
+			}
+			in_file[d] = hs->covered;
+			holes[d] = hs->gaps;
+			compared += hs->covered;
+			mismatched += hs->mismatched;
+			lost += hs->gaps;
+			if (end > expect[c][d])
+				extra += end - expect[c][d];
+			/* bytes sent = bytes in the file + holes: the direction ends where it should */
+			unaccounted += end != expect[c][d];
 		}
-	missing += gaps;
+		if (lossy)
+			printf("tls_load: verify: conn=%u port=%u c2s_sent=%" PRIu64 " c2s_in_file=%" PRIu64
+			       " c2s_lost=%" PRIu64 " s2c_sent=%" PRIu64 " s2c_in_file=%" PRIu64
+			       " s2c_lost=%" PRIu64 "\n",
+			       c, client_ports[c], expect[c][0], in_file[0], holes[0], expect[c][1],
+			       in_file[1], holes[1]);
+	}
+	ok = !mismatched && !extra && !duplicated && !foreign && !absent && !unaccounted &&
+	     compared + lost == expected && (lossy || !lost);
 	printf("tls_load: verify: packets=%" PRIu64 " half_streams=%" PRIu64 " foreign=%" PRIu64
-	       " expected_bytes=%" PRIu64 " compared_bytes=%" PRIu64 " mismatched_bytes=%" PRIu64
-	       " missing_bytes=%" PRIu64 " extra_bytes=%" PRIu64 " duplicated_half_streams=%" PRIu64
-	       " %s\n",
-	       packets, identified, foreign, expected, compared, mismatched, missing, extra, duplicated,
-	       !mismatched && !missing && !extra && !duplicated && compared == expected ? "OK"
-										       : "FAILED");
-	return !mismatched && !missing && !extra && !duplicated && compared == expected ? 0 : 1;
+	       " absent_half_streams=%" PRIu64 " expected_bytes=%" PRIu64 " compared_bytes=%" PRIu64
+	       " lost_bytes=%" PRIu64 " unaccounted_half_streams=%" PRIu64 " mismatched_bytes=%" PRIu64
+	       " extra_bytes=%" PRIu64 " duplicated_half_streams=%" PRIu64 " %s\n",
+	       packets, identified, foreign, absent, expected, compared, lost, unaccounted, mismatched,
+	       extra, duplicated, ok ? "OK" : "FAILED");
+	return ok ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -869,13 +909,14 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tls_load rr   [-c CONNS] [-d SECONDS | -n ROUNDTRIPS] [-M MANIFEST] [-S SEED]\n"
 		   "       tls_load bulk [-c CONNS] [-m MB] [-M MANIFEST] [-S SEED]\n"
 		   "       tls_load hold [-c CONNS] [-t SECONDS] [-M MANIFEST] [-S SEED]\n"
-		   "       tls_load verify -M MANIFEST CAPTURE.pcapng\n");
+		   "       tls_load verify [-l] -M MANIFEST CAPTURE.pcapng\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
 	uint64_t mb = 256;
+	bool lossy = false;
 	int opt;
 
 	if (!strcmp(cmd, "rr"))
@@ -889,8 +930,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while ((opt = getopt(argc, argv, "c:d:n:m:t:M:S:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:n:m:t:M:S:lh")) != -1) {
 		switch (opt) {
+		case 'l':
+			lossy = true;
+			break;
 		case 'c':
 			cfg.conns = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
@@ -923,7 +967,7 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		return run_verify(argv[optind]);
+		return run_verify(argv[optind], lossy);
 	}
 	if (!cfg.conns || cfg.conns > 999999) {
 		usage(stderr);
