@@ -1130,24 +1130,35 @@ static long drop_socket(struct bpf_map *map, struct socket_key *key, struct sock
 	return 0;
 }
 
+/*
+ * Process @tgid's TLS state is gone (it exited, or executed a program): its
+ * sessions and sockets go too, and user space ends its connections.
+ */
+static __always_inline void process_ended(__u32 tgid, __s32 how)
+{
+	struct tlspcap_record rec = {};
+
+	if (!bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return;
+	bpf_map_delete_elem(&traced_tgids, &tgid);
+	/* Left to the LRU, dead processes' entries would push out live ones; after an
+	 * exec, a new context at an old one's address would continue its offsets. */
+	bpf_for_each_map_elem(&sessions, drop_session, &tgid, 0);
+	bpf_for_each_map_elem(&sockets, drop_socket, &tgid, 0);
+	fill_header(&rec, TLSPCAP_RECORD_EXIT, bpf_get_current_pid_tgid(), how, 0);
+	control_output(&rec, sizeof(rec), false);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(probe_process_exit, struct task_struct *task)
 {
 	__u64 pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
-	__u32 tgid = task->tgid;
-	struct tlspcap_record rec = {};
 
 	/* A thread's calls end with it, also one killed inside a TLS call. */
 	bpf_map_delete_elem(&threads, &pid_tgid);
 	/* The group leader exits last: that ends the process. */
-	if (task->pid != tgid || !bpf_map_lookup_elem(&traced_tgids, &tgid))
-		return 0;
-	bpf_map_delete_elem(&traced_tgids, &tgid);
-	/* Left to the LRU, dead processes' entries would push out live ones. */
-	bpf_for_each_map_elem(&sessions, drop_session, &tgid, 0);
-	bpf_for_each_map_elem(&sockets, drop_socket, &tgid, 0);
-	fill_header(&rec, TLSPCAP_RECORD_EXIT, bpf_get_current_pid_tgid(), -1, 0);
-	control_output(&rec, sizeof(rec), false);
+	if (task->pid == task->tgid)
+		process_ended(task->tgid, -1);
 	return 0;
 }
 
@@ -1179,6 +1190,7 @@ static __always_inline void emit_process_event(__u32 type)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(probe_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
+	process_ended(task->tgid, TLSPCAP_EXIT_EXEC);
 	emit_process_event(TLSPCAP_RECORD_EXEC);
 	return 0;
 }

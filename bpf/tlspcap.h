@@ -21,10 +21,14 @@ enum tlspcap_record_type {
 	TLSPCAP_RECORD_DATA = 1,   /* plaintext of one TLS call (or a chunk of it) */
 	TLSPCAP_RECORD_SOCKET = 2, /* a connection was tied to a socket: its 5-tuple */
 	TLSPCAP_RECORD_CLOSE = 3,  /* the socket's fd was closed */
-	TLSPCAP_RECORD_EXIT = 4,   /* a traced process exited */
+	TLSPCAP_RECORD_EXIT = 4,   /* a traced process exited (fd -1) or executed a program
+				      (fd TLSPCAP_EXIT_EXEC): its TLS state is gone */
 	TLSPCAP_RECORD_EXEC = 5,   /* a process executed a program: describe it, look for libraries */
 	TLSPCAP_RECORD_MAP = 6,    /* a process mapped code from a file: look for new libraries */
 };
+
+/* The fd of an EXIT record sent for an exec */
+#define TLSPCAP_EXIT_EXEC (-2)
 
 /* The uprobe attach cookie: the library's index in user space, plus flags. */
 #define TLSPCAP_COOKIE_LIBRARY_MASK 0x00ffffffu

@@ -738,7 +738,8 @@ static int connection_table__handle_exit(struct connection_table *t, const struc
 	bool still_waiting = false;
 	int err = 0, ret;
 
-	snprintf(why, sizeof(why), "tlspcap: process %u exited", rec->tgid);
+	snprintf(why, sizeof(why), "tlspcap: process %u %s", rec->tgid,
+		 rec->fd == TLSPCAP_EXIT_EXEC ? "executed another program" : "exited");
 	for (c = t->all; c; c = next) {
 		next = c->all_next;
 		if (c->tgid != (pid_t)rec->tgid || c->ended)

@@ -6,7 +6,8 @@ SAMPLES_OUT := $(OUTPUT)/samples
 BORINGSSL_DIR := /usr/lib/x86_64-linux-gnu/android
 SAMPLE_PEERS := $(SAMPLES_OUT)/tls_peer_boringssl $(SAMPLES_OUT)/tls_peer_wolfssl \
 	$(SAMPLES_OUT)/tls_peer_mbedtls $(SAMPLES_OUT)/nss_writev_client \
-	$(SAMPLES_OUT)/bio_ssl_client $(SAMPLES_OUT)/late_tls_client
+	$(SAMPLES_OUT)/bio_ssl_client $(SAMPLES_OUT)/late_tls_client \
+	$(SAMPLES_OUT)/thread_exit_client
 
 .PHONY: samples
 samples: $(SAMPLE_PEERS)
@@ -56,3 +57,8 @@ $(SAMPLES_OUT)/bio_ssl_client: samples/bio_ssl_client.c | $(SAMPLES_OUT)
 $(SAMPLES_OUT)/late_tls_client: samples/late_tls_client.c | $(SAMPLES_OUT)
 	$(call msg,SAMPLE,$@)
 	$(Q)$(CC) $(CFLAGS) $< -ldl -o $@
+
+# A client one of whose threads exits inside SSL_read (tests/e2e/test_killed_in_call.sh).
+$(SAMPLES_OUT)/thread_exit_client: samples/thread_exit_client.c | $(SAMPLES_OUT)
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lssl -lcrypto -pthread -o $@

@@ -2,9 +2,12 @@
 # A traced client SIGKILLed while two of its threads wait inside SSL_read: the probes'
 # per-thread call state and the process's sessions and sockets go with it (nothing stale
 # for a later thread or process with the same ids), both streams end with FIN and keep
-# the bytes sent before the kill, and the capture goes on: a later client is captured
-# whole.
+# the bytes sent before the kill. A client one of whose threads exits inside SSL_read
+# while the process goes on: that thread's call state goes, the process's sessions stay,
+# and what it writes afterwards is captured. The capture goes on: a later client is
+# captured whole.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 e2e_cert
 pick_port
@@ -66,6 +69,18 @@ assert_eq "$(entries_of threads "$CLIENT")" 0 "call state left of the killed cli
 assert_eq "$(entries_of sessions "$CLIENT")" 0 "sessions left of the killed client"
 assert_eq "$(entries_of sockets "$CLIENT")" 0 "sockets left of the killed client"
 
+# one thread exits inside SSL_read; its process goes on
+bg tx.log "$SAMPLES_OUT/thread_exit_client" "$P" 500
+TX=$BG_PID
+wait_file_line tx.log '^blocked ' 10 || fail "the thread did not get to SSL_read: $(cat tx.log)"
+sleep 0.3
+assert_ge "$(entries_of threads "$TX")" 1 "call state of the thread inside SSL_read"
+wait_file_line tx.log '^exited ' 10 || fail "the thread did not exit: $(cat tx.log)"
+assert_eq "$(entries_of threads "$TX")" 0 "call state left of the thread that exited"
+assert_ge "$(entries_of sessions "$TX")" 2 "sessions of the process that goes on"
+wait_file_line tx.log '^wrote$' 10 || fail "the process did not go on: $(cat tx.log)"
+wait_pid_exit "$TX" 10 || fail "thread_exit_client did not end"
+
 # the capture goes on
 pick_port
 HP=$PORT
@@ -81,6 +96,11 @@ for i in 0 1; do
 	[ -n "$s" ] || fail "no stream with the bytes thread $i sent before the kill"
 	assert_ge "$(frame_count out.pcapng "tcp.stream==$s && tcp.flags.fin==1")" 1 "FIN frames in thread $i's stream"
 	assert_contains "$(stream_comment out.pcapng "$s")" "PID: $CLIENT" "thread $i's stream comment"
+done
+for text in "thread exits inside SSL_read" "the process goes on"; do
+	s=$(tfields out.pcapng "tcp.payload contains \"$text\"" tcp.stream | head -n 1)
+	[ -n "$s" ] || fail "no stream with '$text'"
+	assert_contains "$(stream_comment out.pcapng "$s")" "PID: $TX" "the stream of '$text'"
 done
 assert_ge "$(frame_count out.pcapng 'http.file_data contains "after the kill"')" 1 "the later curl's response"
 log "PASS"
