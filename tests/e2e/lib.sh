@@ -22,6 +22,7 @@
 #   need_ipv6                   skip the test unless ::1 is on lo
 #   wait_port PORT [SECS]       wait_file_line FILE REGEX SECS   wait_pid_exit PID SECS
 #   assert_tshark_reads F       assert_no_expert_warnings F [ARGS]  frame_count F [FILTER]
+#   assert_no_secrets F SECRET...  none in F's bytes (a .zst: its decompressed bytes)
 #   tfields F FILTER FIELD...   stream_bytes F STREAM client|server
 #   streams_with_comment F REGEX   streams_with_key F KEY VALUE  stream_comment F STREAM
 #   probe_links                 number of BPF links whose program is one of tlspcap's
@@ -423,6 +424,25 @@ assert_no_expert_warnings() {
 		fail "tshark expert info of $(basename "$f") has warnings/errors"
 	fi
 	ok "no expert warnings or errors in $(basename "$f")"
+}
+
+# assert_no_secrets F SECRET...: not one SECRET in the bytes of F, or for a .zst in its
+# decompressed bytes (compressed bytes would hide a secret: a grep there cannot fail).
+assert_no_secrets() {
+	local f=$1 bytes=$1 s
+	shift
+	[ -s "$f" ] || fail "$f is missing or empty"
+	if [[ $f == *.zst ]]; then
+		bytes=$E2E_TMP/$(basename "$f" .zst).decompressed
+		zstd -q -dc "$f" >"$bytes" || fail "zstd -d $f"
+	fi
+	for s in "$@"; do
+		[ -n "$s" ] || fail "assert_no_secrets: an empty secret"
+		if grep -q -a -F -e "$s" "$bytes"; then
+			fail "secret $s is in $(basename "$bytes")"
+		fi
+	done
+	ok "none of $# secrets is in $(basename "$bytes") ($(stat -c %s "$bytes") bytes)"
 }
 
 # frame_count F [FILTER]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # --redact for database passwords: psql -> PostgreSQL (ssl=on, cleartext password
 # authentication, so the password is on the wire) with the password from PGPASSWORD and in
-# a postgresql:// URL on the command line; redis-cli --tls -a -> redis-server --tls-port
-# (AUTH, CONFIG SET masterauth). Judged on the raw file: no secret anywhere, comments
-# included; tshark's pgsql dissector sees the marker and no expert warning.
+# a postgresql:// URL on the command line, then ALTER USER ... PASSWORD '...' in a query
+# (and so on psql's command line); redis-cli --tls -a -> redis-server --tls-port (AUTH,
+# CONFIG SET masterauth). Judged on the raw file (test_redact_db_zst.sh: written with zstd,
+# on its decompressed bytes): no secret anywhere, comments included; tshark's pgsql
+# dissector sees the marker and no expert warning.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
@@ -15,6 +17,7 @@ id postgres >/dev/null 2>&1 || fail "no postgres user (package postgresql)"
 secret() { printf 'S%s' "$(openssl rand -hex 12)"; }
 PG_ENV=$(secret)
 PG_URL=$(secret)
+PG_ALTER=$(secret)
 REDIS_PW=$(secret)
 REDIS_MASTER=$(secret)
 e2e_cert
@@ -57,7 +60,8 @@ bg redis/server.log redis-server --port 0 --tls-port "$RP" --tls-cert-file "$CER
 	--appendonly no --dir "$E2E_TMP/redis" --bind 127.0.0.1
 wait_port "$RP" 20
 
-start_capture out.pcapng --redact
+F=${REDACT_OUT:-out.pcapng}
+start_capture "$F" --redact
 
 # the server asks for the password in clear (pg_hba "password"); PGPASSWORD is wrong on
 # purpose the first time (a second, failed exchange), then right
@@ -67,6 +71,9 @@ assert_contains "$(cat psql1.out)" "password authentication failed" "psql with t
 timeout 20 psql "postgresql://app:$PG_URL@127.0.0.1:$PGP/postgres?sslmode=require" -Atc "select 42" >psql2.out 2>&1 ||
 	fail "psql: $(cat psql2.out)"
 assert_eq "$(cat psql2.out)" 42 "psql over TLS with the password in the URL"
+timeout 20 psql "postgresql://app:$PG_URL@127.0.0.1:$PGP/postgres?sslmode=require" \
+	-Atc "alter user app password '$PG_ALTER'" >psql3.out 2>&1 || fail "psql alter user: $(cat psql3.out)"
+assert_eq "$(cat psql3.out)" "ALTER ROLE" "psql ALTER USER ... PASSWORD over TLS"
 out=$(timeout 20 redis-cli --tls --cacert "$CERT" -h 127.0.0.1 -p "$RP" -a "$REDIS_PW" --no-auth-warning ping 2>&1) ||
 	fail "redis-cli: $out"
 assert_eq "$out" PONG "redis-cli --tls -a ... ping"
@@ -76,20 +83,21 @@ assert_eq "$out" OK "redis-cli config set masterauth"
 sleep 0.5
 stop_capture
 
-F=out.pcapng
 assert_tshark_reads "$F"
-for s in "$PG_ENV" "$PG_URL" "$REDIS_PW" "$REDIS_MASTER"; do
-	[ "$(grep -c -a -F "$s" "$F")" = 0 ] || fail "secret $s is in the raw file"
-done
-ok "none of the 4 secrets is in the raw file (payloads and comments)"
+# payloads and comments
+assert_no_secrets "$F" "$PG_ENV" "$PG_URL" "$PG_ALTER" "$REDIS_PW" "$REDIS_MASTER"
 assert_no_expert_warnings "$F" -d "tcp.port==$PGP,pgsql" -d "tcp.port==$RP,data"
 assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
 pw=$(tsh -r "$F" -d "tcp.port==$PGP,pgsql" -Y pgsql.password -T fields -e pgsql.password)
-assert_eq "$(printf '%s\n' "$pw" | grep -c '^REDACTEDx')" 2 "password messages dissected by tshark, marker shown"
+assert_eq "$(printf '%s\n' "$pw" | grep -c '^REDACTEDx')" 3 "password messages (one a psql each) dissected by tshark, marker shown"
 q=$(tsh -r "$F" -d "tcp.port==$PGP,pgsql" -Y pgsql.query -T fields -e pgsql.query)
 assert_contains "$q" "select 42" "the query after the password message"
+assert_contains "$q" "alter user app password 'REDACTEDx" "ALTER USER dissected by tshark, marker shown"
 all=$(tsh -r "$F" -Y frame.comment -T fields -e frame.comment)
 assert_contains "$all" "postgresql password: 1" "stream comments (psql)"
+assert_contains "$all" "sql password: 1)" "stream comments (psql's ALTER USER)"
+assert_contains "$all" "psql postgresql://app:REDACTED" "psql's command line, redacted (URL)"
+assert_contains "$all" "-Atc alter user app password 'REDACTEDx" "psql's command line, redacted (-c SQL)"
 assert_contains "$all" "redis auth: 1" "stream comments (redis-cli)"
 assert_contains "$all" "redis config: 1" "stream comments (redis-cli config set)"
 assert_contains "$all" "Args: redis-cli --tls" "redis-cli's command line is in the comments"

@@ -30,7 +30,9 @@ bg pyserver.log "$PY" "$E2E_DIR/redact_peer.py" server --port "$PP" --cert "$CER
 	--secrets secrets --body data.bin --lifetime 60
 wait_port "$PP" 10
 
-start_capture out.pcapng --redact
+# test_redact_http1_zst.sh runs this test written with zstd
+F=${REDACT_OUT:-out.pcapng}
+start_capture "$F" --redact
 
 BASE=https://127.0.0.1:$HP
 c() { curl -sS --http1.1 --cacert "$CERT" --max-time 20 "$@"; }
@@ -51,17 +53,10 @@ timeout 40 "$PY" "$E2E_DIR/redact_peer.py" client --port "$PP" --cafile "$CERT" 
 sleep 0.5
 stop_capture
 
-F=out.pcapng
 assert_tshark_reads "$F"
 # not one secret, in any form, anywhere in the file (payload, comments, every block)
-for n in "${NAMES[@]}"; do
-	[ "$(grep -c -a -F "${S[$n]}" "$F")" = 0 ] || fail "secret $n (${S[$n]}) is in the file"
-done
-for b in "alice:${S[BASIC]}" "bob:${S[URLPW]}"; do
-	b64=$(printf '%s' "$b" | base64 -w0)
-	[ "$(grep -c -a -F "$b64" "$F")" = 0 ] || fail "base64 of $b is in the file"
-done
-ok "none of ${#NAMES[@]} secrets (nor the base64 credentials) is in the raw file"
+assert_no_secrets "$F" "${S[@]}" "$(printf '%s' "alice:${S[BASIC]}" | base64 -w0)" \
+	"$(printf '%s' "bob:${S[URLPW]}" | base64 -w0)"
 assert_no_expert_warnings "$F" -d "tcp.port==$HP,http" -d "tcp.port==$PP,http"
 assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
 

@@ -3,8 +3,8 @@
 # requests carrying the same secrets (Authorization, X-Api-Key, a cookie, gRPC-style
 # metadata, a query field), a form body, and answers with Set-Cookie, X-Auth-Token and a
 # JSON token. HPACK indexes a sensitive header on its first use and refers to it by index
-# later: both show the rewritten value. Written with zstd (.zst); judged on the compressed
-# and the decompressed bytes and on tshark's own HPACK decoding: no secret anywhere, zero
+# later: both show the rewritten value. Written with zstd (.zst); judged on the decompressed
+# bytes and on tshark's own HPACK decoding: no secret anywhere, zero
 # expert warnings, the non-secret body byte-exact.
 source "$(dirname "$0")/lib.sh"
 e2e_init
@@ -46,13 +46,7 @@ stop_capture
 F=out.pcapng.zst
 D=(-d "tcp.port==$HP,http2")
 assert_tshark_reads "$F"
-zstd -q -dc "$F" >raw.pcapng || fail "zstd -d $F"
-for n in "${NAMES[@]}"; do
-	for f in "$F" raw.pcapng; do
-		[ "$(grep -c -a -F "${S[$n]}" "$f")" = 0 ] || fail "secret $n (${S[$n]}) is in $f"
-	done
-done
-ok "none of ${#NAMES[@]} secrets is in the compressed file nor in its decompressed bytes"
+assert_no_secrets "$F" "${S[@]}"
 # HPACK Huffman-codes most strings: judge the decoded headers and bodies too
 dec=$(tsh -r "$F" "${D[@]}" -Y http2 -T fields -e http2.header.name -e http2.header.value -e http2.data.data)
 [ -n "$dec" ] || fail "tshark decoded no HTTP/2 headers"
