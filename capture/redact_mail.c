@@ -16,6 +16,7 @@
 
 struct mail {
 	bool sasl;            /* client lines are SASL data */
+	bool plain;           /* the next SASL data is a PLAIN response */
 	bool literal_secret;  /* the next client line starts with a LOGIN literal */
 	char server_line[8];  /* first bytes of the server's current line */
 	size_t server_len;
@@ -126,6 +127,56 @@ static void mask_from(struct redact_ctx *ctx, const char *label, uint8_t *line, 
 	}
 }
 
+/* Byte @k of "\0REDACTED...\0REDACTED..." (empty authzid, user, password), @n bytes long. */
+static uint8_t plain_byte(size_t k, size_t n)
+{
+	size_t user = (n - 2) / 2;
+
+	if (k == 0 || k == user + 1)
+		return 0;
+	return redact_marker(k <= user ? k - 1 : k - user - 2);
+}
+
+/*
+ * A SASL PLAIN response overwritten with the base64 of a PLAIN response of
+ * markers, the same length: a dissector that decodes it (Wireshark's SMTP)
+ * finds a user and a password, not a decoding error.  Any other length is
+ * no base64 of ours: the marker.
+ */
+static void plain_fill(uint8_t *v, size_t len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = len / 4 * 3, i;
+
+	if (len % 4 || len < 4) {
+		redact_span(v, 0, len, NULL);
+		return;
+	}
+	for (i = 0; i < n; i += 3) {
+		uint32_t b = (uint32_t)plain_byte(i, n) << 16 | (uint32_t)plain_byte(i + 1, n) << 8 |
+			     plain_byte(i + 2, n);
+
+		v[i / 3 * 4] = (uint8_t)b64[b >> 18];
+		v[i / 3 * 4 + 1] = (uint8_t)b64[(b >> 12) & 63];
+		v[i / 3 * 4 + 2] = (uint8_t)b64[(b >> 6) & 63];
+		v[i / 3 * 4 + 3] = (uint8_t)b64[b & 63];
+	}
+}
+
+/* SASL data from @from: a PLAIN response keeps its shape, anything else is the marker. */
+static void mask_sasl(struct mail *m, struct redact_ctx *ctx, const char *label, uint8_t *line,
+		      size_t from, size_t end)
+{
+	if (from >= end)
+		return;
+	redact_ctx__count(ctx, label, strlen(label));
+	if (m->plain)
+		plain_fill(line + from, end - from);
+	else
+		redact_span(line, from, end, NULL);
+	m->plain = false;
+}
+
 static void mail_client_line(struct mail *m, struct redact_ctx *ctx, uint8_t *line, size_t len)
 {
 	size_t end = len, cmd, w;
@@ -136,19 +187,23 @@ static void mail_client_line(struct mail *m, struct redact_ctx *ctx, uint8_t *li
 		/* a literal's bytes, or a SASL response ("*" cancels) */
 		/* a user name literal's line ends in the password's "{n}" or "{n+}" */
 		m->literal_secret = m->literal_secret && end && line[end - 1] == '}';
-		mask_from(ctx, "mail auth", line, 0, end);
+		mask_sasl(m, ctx, "mail auth", line, 0, end);
 		return;
 	}
 	/* SMTP: AUTH MECH [initial]; IMAP: TAG AUTHENTICATE MECH [initial], TAG LOGIN USER PASS */
 	if (starts(line, end, "AUTH ")) {
 		m->sasl = true;
-		mask_from(ctx, "smtp auth", line, word_start(line, end, 2), end);
+		w = word_start(line, end, 1);
+		m->plain = starts(line + w, end - w, "PLAIN");
+		mask_sasl(m, ctx, "smtp auth", line, word_start(line, end, 2), end);
 		return;
 	}
 	cmd = word_start(line, end, 1);
 	if (starts(line + cmd, end - cmd, "AUTHENTICATE ")) {
 		m->sasl = true;
-		mask_from(ctx, "imap authenticate", line, word_start(line, end, 3), end);
+		w = word_start(line, end, 2);
+		m->plain = starts(line + w, end - w, "PLAIN");
+		mask_sasl(m, ctx, "imap authenticate", line, word_start(line, end, 3), end);
 	} else if (starts(line + cmd, end - cmd, "LOGIN ")) {
 		w = word_start(line, end, 3);
 		if (line[word_start(line, end, 2)] == '{') {
