@@ -119,14 +119,6 @@ static size_t word_start(const uint8_t *line, size_t len, unsigned int n)
 	}
 }
 
-static void mask_from(struct redact_ctx *ctx, const char *label, uint8_t *line, size_t from, size_t end)
-{
-	if (from < end) {
-		redact_ctx__count(ctx, label, strlen(label));
-		redact_span(line, from, end, NULL);
-	}
-}
-
 /* Byte @k of "\0REDACTED...\0REDACTED..." (empty authzid, user, password), @n bytes long. */
 static uint8_t plain_byte(size_t k, size_t n)
 {
@@ -163,7 +155,7 @@ static void plain_fill(uint8_t *v, size_t len)
 	}
 }
 
-/* SASL data from @from: a PLAIN response keeps its shape, anything else is the marker. */
+/* A secret from @from: a PLAIN response keeps its shape, anything else is the marker. */
 static void mask_sasl(struct mail *m, struct redact_ctx *ctx, const char *label, uint8_t *line,
 		      size_t from, size_t end)
 {
@@ -213,7 +205,7 @@ static void mail_client_line(struct mail *m, struct redact_ctx *ctx, uint8_t *li
 		}
 		if (end && line[end - 1] == '}')
 			m->literal_secret = true; /* the password is on the next line */
-		mask_from(ctx, "imap login", line, w, end);
+		mask_sasl(m, ctx, "imap login", line, w, end);
 	}
 }
 
@@ -234,7 +226,7 @@ static void mail_server(struct mail *m, const uint8_t *buf, size_t len)
 			if (m->sasl && !(starts((uint8_t *)m->server_line, m->server_len, "+") ||
 					 starts((uint8_t *)m->server_line, m->server_len, "334") ||
 					 starts((uint8_t *)m->server_line, m->server_len, "* ")))
-				m->sasl = false;
+				m->sasl = m->plain = false;
 		}
 	}
 }

@@ -102,6 +102,24 @@ static void test_imap_client_first(void **state)
 	harness_free(&h);
 }
 
+/* A cancelled AUTHENTICATE PLAIN leaves nothing behind: the LOGIN after it gets the marker. */
+static void test_cancelled_plain(void **state)
+{
+	static const struct turn turns[] = {
+		TURN(S2C, "* OK ready\r\n"),
+		TURN(C2S, "a1 AUTHENTICATE PLAIN\r\n"),
+		TURN(S2C, "+ \r\n"),
+		TURN(C2S, "*\r\n"),
+		TURN(S2C, "a1 BAD cancelled\r\n"),
+		TURN(C2S, "a2 LOGIN bob l0ginPw\r\n"),
+	};
+	struct harness h;
+
+	redact_conversation(&h, turns, sizeof(turns) / sizeof(turns[0]), 9);
+	assert_string_equal(h.out[C2S], "a1 AUTHENTICATE PLAIN\r\n*\r\na2 LOGIN bob REDACTE\r\n");
+	harness_free(&h);
+}
+
 /* A tagged first line is IMAP only with an IMAP command: other text stays text. */
 static void test_not_imap(void **state)
 {
@@ -121,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_imap),
 		cmocka_unit_test(test_smtp),
 		cmocka_unit_test(test_imap_client_first),
+		cmocka_unit_test(test_cancelled_plain),
 		cmocka_unit_test(test_not_imap),
 	};
 
