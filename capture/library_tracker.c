@@ -28,6 +28,7 @@
  */
 #define SWEEPS_UNMAPPED 2
 #define MAPS_BUF_SZ (64 * 1024)
+#define MAX_EXEC_WINDOWS 1024
 
 struct pending_look {
 	pid_t pid;
@@ -63,6 +64,10 @@ struct library_tracker {
 	char *maps_buf;
 	void (*late_probes)(void *ctx, pid_t pid);
 	void *late_probes_ctx;
+	/* exec -> attached of the programs probed at their exec, ns: all, the first ones kept */
+	uint64_t windows[MAX_EXEC_WINDOWS];
+	size_t nr_windows;
+	uint64_t least_window, most_window;
 };
 
 struct library_tracker *library_tracker__new(struct probes *probes, bool verbose)
@@ -176,6 +181,40 @@ static int library_tracker__track(struct library_tracker *t, size_t i)
 	return 0;
 }
 
+static void library_tracker__note_window(struct library_tracker *t, uint64_t ns)
+{
+	if (!t->nr_windows || ns < t->least_window)
+		t->least_window = ns;
+	if (ns > t->most_window)
+		t->most_window = ns;
+	if (t->nr_windows < MAX_EXEC_WINDOWS)
+		t->windows[t->nr_windows] = ns;
+	t->nr_windows++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t library_tracker__exec_windows(const struct library_tracker *t, double *least,
+				     double *median, double *most)
+{
+	uint64_t sorted[MAX_EXEC_WINDOWS];
+	size_t n = t->nr_windows < MAX_EXEC_WINDOWS ? t->nr_windows : MAX_EXEC_WINDOWS;
+
+	if (!n)
+		return 0;
+	memcpy(sorted, t->windows, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	*least = t->least_window / 1e6;
+	*median = (n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2) / 1e6;
+	*most = t->most_window / 1e6;
+	return t->nr_windows;
+}
+
 /*
  * Labels, probe points and probes for the libraries the set gained since the last call;
  * @exec_ns (0 if none): the exec that brought them, to report how long its
@@ -207,6 +246,8 @@ static int library_tracker__attach_since(struct library_tracker *t, uint64_t exe
 				fprintf(stderr, "tlspcap: attaching to %s: %s\n", lib->path, strerror(-ret));
 			continue;
 		}
+		if (exec_ns)
+			library_tracker__note_window(t, clock__monotonic_ns() - exec_ns);
 		if (t->verbose) {
 			if (exec_ns)
 				fprintf(stderr, "tlspcap: probing %s: %d functions, %.1f ms after its exec\n",

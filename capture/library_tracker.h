@@ -55,6 +55,14 @@ int library_tracker__ms_until_due(const struct library_tracker *t, uint64_t now_
 const char *library_tracker__label(const struct library_tracker *t, uint32_t index);
 /* Libraries probed now (detached ones no longer count). */
 unsigned int library_tracker__attached(const struct library_tracker *t);
+/*
+ * The programs probed at their exec (their TLS code linked in: Go, static
+ * OpenSSL): how many, and the least, median and largest time from the exec
+ * to their probes being attached, in ms (the median of the first 1024).
+ * Returns the count; 0 leaves the others untouched.
+ */
+size_t library_tracker__exec_windows(const struct library_tracker *t, double *least,
+				     double *median, double *most);
 unsigned int library_tracker__processes(const struct library_tracker *t);
 int library_tracker__print(const struct library_tracker *t, FILE *out);
 

@@ -489,6 +489,8 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 {
 	const struct connection_stats *st = connection_table__stats(cap->connections);
 	const struct tcp_stream_counters *sc = tcp_stream_table__counters(cap->streams);
+	double least, median, most;
+	size_t windows;
 
 	fprintf(stderr,
 		"tlspcap: %" PRIu64 " connections (%" PRIu64 " seen from both ends, %" PRIu64
@@ -533,6 +535,12 @@ static void capture__print_summary(struct capture *cap, const uint64_t counters[
 			counters[TLSPCAP_COUNTER_GO_ATTR_NONE],
 			counters[TLSPCAP_COUNTER_GO_OTHER_THREAD],
 			counters[TLSPCAP_COUNTER_GO_REENTERED]);
+	windows = library_tracker__exec_windows(cap->libraries, &least, &median, &most);
+	if (windows)
+		fprintf(stderr,
+			"tlspcap: programs probed at their exec: %zu, their probes attached %.1f ms "
+			"(least), %.1f ms (median), %.1f ms (most) after the exec\n",
+			windows, least, median, most);
 	if (cap->redactor) {
 		const struct redact_stats *rs = redactor__stats(cap->redactor);
 
