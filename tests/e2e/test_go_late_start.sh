@@ -77,7 +77,7 @@ for ((i = 1; i <= COPIES; i++)); do
 	fi
 	# the server's view of the same connection (whole: the server was probed long before)
 	comment=$(stream_comment "$F" "$s")
-	cport=$(grep -oE '^Local: 127\.0\.0\.1:[0-9]+' <<<"$comment" | grep -oE '[0-9]+$')
+	cport=$(grep -oE '^Local: 127\.0\.0\.1:[0-9]+' <<<"$comment" | grep -oE '[0-9]+$' | head -n 1)
 	other=$(connection_streams "$F" "$cport" "$P1" | grep -vx "$s" | head -n 1) || true
 	[ -n "$other" ] || fail "fresh copy $i: no server view of its connection (port $cport)"
 	for dir in client server; do
