@@ -52,11 +52,16 @@
 #define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 const volatile __u32 self_tgid = 0;
-const volatile __u64 snaplen = 0;       /* bytes kept per call; 0 = all */
 const volatile bool filter_pids = false; /* only tgids in traced_pids */
 const volatile bool filter_comm = false;
 const volatile char comm_filter[16] = {};
 const volatile __u64 wakeup_bytes = 1 << 20;
+/*
+ * Bytes kept per call; 0 = all.  Not read-only: known to the verifier, a snap
+ * length of at most one chunk makes emit_buffer's bpf_loop dead code, and
+ * Linux 6.18 then refuses the program ("verifier bug: No program to jit").
+ */
+volatile __u64 snaplen = 0;
 
 __u64 next_conn_id = 0;
 

@@ -160,7 +160,7 @@ struct probes *probes__open(const struct probes_config *cfg)
 		goto cleanup;
 	}
 	p->skel->rodata->self_tgid = cfg->self;
-	p->skel->rodata->snaplen = cfg->snaplen;
+	p->skel->bss->snaplen = cfg->snaplen;
 	p->skel->rodata->filter_pids = cfg->filter_pids;
 	/* A small ring (-B) must wake the reader well before it is full. */
 	if (cfg->ring_bytes / 4 < p->skel->rodata->wakeup_bytes)
