@@ -6,12 +6,6 @@
 #include "filter.h"
 #include "options.h"
 
-#ifndef TLSPCAP_VERSION
-#define TLSPCAP_VERSION "unknown"
-#endif
-
-#define FILTER_MESSAGE_MAX 512
-
 static void print_interfaces(FILE *out)
 {
 	fprintf(out, "extcap {version=%s}{help=man:tlspcap(8)}\n", TLSPCAP_VERSION);
@@ -43,7 +37,7 @@ static void print_config(FILE *out)
 /* Wireshark takes an empty answer for a valid filter, else the first line as the error. */
 static void check_filter(const char *expression, FILE *out)
 {
-	char msg[FILTER_MESSAGE_MAX];
+	char msg[CAPTURE_FILTER_MESSAGE_MAX];
 	struct capture_filter *f = capture_filter__new(expression, msg, sizeof(msg));
 
 	if (!f)

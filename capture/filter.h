@@ -16,6 +16,9 @@
 struct tcp_endpoint;
 struct capture_filter;
 
+/* Room for libpcap's message about a bad expression (pcap_geterr). */
+#define CAPTURE_FILTER_MESSAGE_MAX 512
+
 /* Compiles @expression; NULL with errno set and libpcap's message in @msg. */
 struct capture_filter *capture_filter__new(const char *expression, char *msg, size_t msg_size);
 void capture_filter__free(struct capture_filter *f);

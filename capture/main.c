@@ -39,7 +39,6 @@
 #include "tcp_stream.h"
 
 #define EXIT_USAGE 2
-#define PCAP_ERRBUF_SIZE_MSG 512
 #define POLL_INTERVAL_MS 50
 #define CAPTURE_NICE -10
 #define TRIM_AFTER_CLOSES 1000
@@ -120,7 +119,7 @@ static const char *output_error(int err)
 /* A bad expression is bad input: libpcap's message, and no file is created. */
 static int capture__compile_filter(struct capture *cap)
 {
-	char msg[PCAP_ERRBUF_SIZE_MSG];
+	char msg[CAPTURE_FILTER_MESSAGE_MAX];
 
 	if (!*cap->opts.filter)
 		return 0;

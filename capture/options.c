@@ -15,10 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef TLSPCAP_VERSION
-#define TLSPCAP_VERSION "unknown"
-#endif
-
 #define DEFAULT_BUFFER_BYTES (64ull << 20)
 
 enum long_option {
@@ -87,7 +83,8 @@ void options__usage(FILE *out)
 		"  -c, --count N             stop after N TLS data records\n"
 		"  -B, --buffer-size KiB     ring buffer size (default: %llu)\n"
 		"      --lib PATH            also probe this library or executable (repeatable)\n"
-		"  -C, --file-size MB        start a new file when this one holds MB million bytes:\n"
+		"  -C, --file-size MB        start a new file once this one is larger than MB million\n"
+		"                            bytes (before compression):\n"
 		"                            FILE, FILE1, FILE2... (with -W: FILE0..FILE<W-1>, reused)\n"
 		"  -G, --rotate-seconds N    start a new file every N seconds; FILE is a strftime\n"
 		"                            pattern (out-%%Y%%m%%d-%%H%%M%%S.pcapng)\n"

@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* The Makefile passes the version (git describe); other builds say so. */
+#ifndef TLSPCAP_VERSION
+#define TLSPCAP_VERSION "unknown"
+#endif
+
 #define OPTIONS_MAX_PIDS 256
 #define OPTIONS_MAX_LIBS 16
 #define OPTIONS_MAX_REDACT 32

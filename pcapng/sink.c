@@ -397,7 +397,7 @@ bool sink__rotation_due(const struct sink *s, uint64_t now_ns)
 {
 	if (s->err)
 		return false;
-	return (s->opts.rotate_bytes && s->file_bytes >= s->opts.rotate_bytes) ||
+	return (s->opts.rotate_bytes && s->file_bytes > s->opts.rotate_bytes) ||
 	       sink__period_over(s, now_ns);
 }
 

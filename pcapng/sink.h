@@ -39,7 +39,7 @@
 struct sink_opts {
 	const char *path;          /* FILE, or "-" for standard output */
 	bool compress;             /* zstd */
-	uint64_t rotate_bytes;     /* -C: next file once this many pcapng bytes are in, 0 = never */
+	uint64_t rotate_bytes;     /* -C: next file once more pcapng bytes than this are in, 0 = never */
 	uint32_t rotate_seconds;   /* -G: next file every N seconds, strftime names, 0 = never */
 	uint32_t max_files;        /* -W: keep at most N files (the oldest is replaced), 0 = all */
 	bool write_through;        /* every block to the kernel at once (a live pipe) */

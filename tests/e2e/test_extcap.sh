@@ -2,8 +2,9 @@
 # Wireshark's extcap interface: "make install" (DESTDIR staging, then PREFIX with the extcap
 # link in tshark's personal extcap folder of a private HOME) makes "tshark -D" list
 # "tlspcap (TLS plaintext (tlspcap))"; "tshark -i tlspcap -a duration:N" captures a
-# curl -> nginx exchange byte-exact; a capture filter (-f) and an interface option
-# (-o extcap.tlspcap.comm:curl) given to tshark are honoured; uninstall removes it all.
+# curl -> nginx exchange byte-exact; a capture filter (-f) and the interface options
+# (-o extcap.tlspcap.comm:curl, .pid:PID, .snapshotlength:200) given to tshark are
+# honoured; uninstall removes it all.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 e2e_init
@@ -101,6 +102,33 @@ print(" ".join(sorted({c.get("Cmd", "?") for e in map(json.loads, open(sys.argv[
 assert_eq "$cmds" curl "commands in the capture with comm curl"
 export_objects filtered.pcapng fobjs
 assert_object_exported fobjs "$NGINX_ROOT/big.bin" "the GET on port $P2"
+
+# 3. The dialog's process IDs and snap length, as tshark passes them (-o extcap.IFACE.CALL):
+# only the children of one shell (started before the capture, it runs curl once told to),
+# each TLS call cut to 200 bytes; a curl of another shell is not in the file.
+bg traced.log bash -c 'for ((i = 0; i < 200; i++)); do [ -e go ] && break; sleep 0.05; done
+	exec curl -sS --http1.1 --cacert "$1" --max-time 20 -o traced.bin "https://127.0.0.1:$2/big.bin"' \
+	traced "$CERT" "$P1"
+TRACED=$BG_PID
+tshark_capture pid.pcapng 5 -o "extcap.tlspcap.pid:$TRACED" -o extcap.tlspcap.snapshotlength:200
+curl -sS --http1.1 --cacert "$CERT" --max-time 20 -o other.bin "https://127.0.0.1:$P2/big.bin" ||
+	fail "the untraced curl failed"
+touch go
+wait_bounded "$TRACED" 30 || fail "the traced curl did not finish"
+wait "$TRACED" || fail "the traced curl failed: $(cat traced.log)"
+assert_files_equal traced.bin "$NGINX_ROOT/big.bin" "the traced curl's download"
+wait_bounded "$TSHARK" 30 || fail "tshark did not stop after its duration"
+assert_tshark_reads pid.pcapng
+"$PY" "$E2E_DIR/follow.py" streams pid.pcapng >pid.streams
+pids=$("$PY" -c '
+import json, sys
+print(" ".join(sorted({c.get("PID", "?") + "/" + c.get("Remote", "?").rsplit(":", 1)[-1] for e in map(json.loads, open(sys.argv[1])) for c in e["comments"]})))' pid.streams)
+assert_eq "$pids" "$TRACED/$P1" "PID/real server port of the streams with extcap.tlspcap.pid:$TRACED"
+cut=$(frame_count pid.pcapng 'tcp.len > 0 && frame.cap_len < frame.len')
+assert_ge "$cut" 1 "frames cut by the snap length"
+max=$(tfields pid.pcapng 'tcp.len > 0' frame.cap_len | sort -n | tail -n 1)
+[ "$max" -le 260 ] || fail "a frame of $max captured bytes with snap length 200 (200 + IP and TCP headers)"
+ok "captured bytes per frame at most 200 + headers ($max)"
 
 make -s -C "$REPO" uninstall PREFIX="$E2E_TMP/prefix" EXTCAPDIR="$H/.config/wireshark/extcap" \
 	>>install.log 2>&1 || fail "make uninstall failed"
