@@ -23,6 +23,8 @@ enum field_state {
 	F_AFTER_KEY,    /* spaces after a sensitive key in a document */
 	F_XML_ATTRS,    /* a sensitive element's attributes, up to '>' */
 	F_XML_VALUE,    /* its text, up to '<' */
+	F_XML_MARKUP,   /* after a '<' in it: a tag ends the value, "<!" is CDATA */
+	F_XML_CDATA,    /* <![CDATA[...]]>: all of it, to "]]>" */
 	F_LINE_VALUE,   /* a "key: value" line's value, up to the line's end */
 };
 
@@ -164,12 +166,35 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			f->prev = c;
 			break;
 		case F_XML_VALUE:
-			if (c == '<') {
-				to_key(f);
-				i--;
-			} else {
+			if (c == '<')
+				f->state = F_XML_MARKUP;
+			else
 				mark(f, ctx, buf, i, mask);
+			break;
+		case F_XML_MARKUP:
+			if (c == '!') {
+				f->state = F_XML_CDATA;
+				f->markup = 0;
+				f->depth = 0;
+				break;
 			}
+			to_key(f);
+			f->tag = true; /* the '<' opened the next tag */
+			i--;
+			break;
+		case F_XML_CDATA:
+			if (f->markup < 7 && c == "[CDATA["[f->markup]) {
+				f->markup++;
+				break;
+			}
+			f->markup = 7;
+			if (c == '>' && f->depth >= 2) {
+				/* its "]]" went with the rest: a password may hold them */
+				to_key(f);
+				break;
+			}
+			f->depth = c == ']' ? f->depth + 1 : 0;
+			mark(f, ctx, buf, i, mask);
 			break;
 		case F_LINE_VALUE:
 			if (c == '\r' || c == '\n') {

@@ -96,6 +96,7 @@ struct redact_fields {
 	bool in_string;
 	uint8_t quote;            /* that closes the current string */
 	uint8_t prev;             /* the byte before, inside an XML tag */
+	uint8_t markup;           /* bytes of a CDATA section's "[CDATA[" passed */
 	uint8_t state;
 	const char *unsure;       /* "xml", "text": count the value as found, when it starts */
 	uint32_t depth;

@@ -44,6 +44,10 @@ static void test_unparsed_documents(void **state)
 	       "<?xml version=\"1.0\"?><login><user>al</user><password>REDAC</password>"
 	       "<ns:apiKey type=\"t\">RED</ns:apiKey><token/><note>password</note></login>",
 	       "Redacted: 2 values (password in xml: 1, apikey in xml: 1)");
+	/* CDATA: all of it to "]]>"; a comment in a value masks the rest (never closed as CDATA) */
+	expect("<r><password><![CDATA[c]d]]x]]></password><u>k</u><token><!-- n -->t</token>",
+	       "<r><password><![CDATA[REDACTED></password><u>k</u><token><!REDACTEDxxxxxxxxx",
+	       "Redacted: 2 values (password in xml: 1, token in xml: 1)");
 	expect("db:\n  user: app\n  password: yam1 Pw\r\n  client_secret: \"qu0ted\" # c\n"
 	       "secret_key = in1Val\nthe password is here\ntoken:\n",
 	       "db:\n  user: app\n  password: REDACTE\r\n  client_secret: \"REDACT\" # c\n"
