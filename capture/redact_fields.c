@@ -26,6 +26,8 @@ enum field_state {
 	F_XML_MARKUP,   /* after a '<' in it: a tag ends the value, "<!" is CDATA */
 	F_XML_CDATA,    /* <![CDATA[...]]>: all of it, to "]]>" */
 	F_LINE_VALUE,   /* a "key: value" line's value, up to the line's end */
+	F_YAML_HEAD,    /* "key: |" or "key: >": the rest of that line */
+	F_YAML_BLOCK,   /* the block scalar: the lines deeper than the key's */
 };
 
 static bool is_key_char(uint8_t c)
@@ -117,11 +119,24 @@ static void start_value(struct redact_fields *f, struct redact_ctx *ctx, enum fi
 void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_t *buf, size_t len,
 			 uint8_t *mask)
 {
-	size_t i;
+	size_t i, tracked = 0;
 
 	for (i = 0; i < len; i++) {
 		uint8_t c = buf[i];
 
+		if (i >= tracked) {
+			/* where lines start and how deep (YAML), once a byte however often it is handed on */
+			tracked = i + 1;
+			f->lead = f->line_start;
+			if (c == '\n') {
+				f->line_start = true;
+				f->indent = 0;
+			} else if (f->line_start && c == ' ') {
+				f->indent++;
+			} else if (c != '\r') {
+				f->line_start = false;
+			}
+		}
 		switch (f->state) {
 		case F_KEY:
 			if (is_key_char(c)) {
@@ -204,9 +219,28 @@ void redact_fields__scan(struct redact_fields *f, struct redact_ctx *ctx, uint8_
 			} else if (!f->run && (c == '"' || c == '\'')) {
 				f->quote = c; /* key: "quoted": the string only */
 				f->state = F_JSON_STRING;
+			} else if (!f->run && (c == '|' || c == '>')) {
+				f->key_indent = f->indent; /* a block scalar (a PEM key...) follows */
+				f->state = F_YAML_HEAD;
 			} else {
 				mark(f, ctx, buf, i, mask);
 			}
+			break;
+		case F_YAML_HEAD:
+			if (c == '\n')
+				f->state = F_YAML_BLOCK;
+			else if (!strchr("-+0123456789 \t\r", c))
+				mark(f, ctx, buf, i, mask); /* no block indicator: fail closed */
+			break;
+		case F_YAML_BLOCK:
+			if (c == '\n' || c == '\r' || (f->lead && c == ' '))
+				break;
+			if (f->lead && f->indent <= f->key_indent) {
+				to_key(f); /* a line no deeper than the key's: the block ended */
+				i--;
+				break;
+			}
+			mark(f, ctx, buf, i, mask);
 			break;
 		case F_QKEY:
 			if (f->escaped)

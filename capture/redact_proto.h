@@ -97,6 +97,9 @@ struct redact_fields {
 	uint8_t quote;            /* that closes the current string */
 	uint8_t prev;             /* the byte before, inside an XML tag */
 	uint8_t markup;           /* bytes of a CDATA section's "[CDATA[" passed */
+	bool line_start, lead;    /* only spaces since the line began (before this byte) */
+	uint32_t indent;          /* the spaces that begin the current line */
+	uint32_t key_indent;      /* those of a YAML block scalar's key */
 	uint8_t state;
 	const char *unsure;       /* "xml", "text": count the value as found, when it starts */
 	uint32_t depth;

@@ -55,11 +55,22 @@ static void test_unparsed_documents(void **state)
 	       "Redacted: 3 values (password in text: 1, client_secret in text: 1, secret_key in text: 1)");
 }
 
+/* YAML block scalars: the lines deeper than the key's are the value (a PEM key, say). */
+static void test_yaml_blocks(void **state)
+{
+	expect("a:\n  private_key: |\n    -----BEGIN KEY-----\n    s3cr3tLine\n\n  user: bob\n"
+	       "password: >-\n  folded pw\r\nend: 1\ntoken: |2 x\n",
+	       "a:\n  private_key: |\n    REDACTEDxxxxxxxxxxx\n    xxxxxxxxxx\n\n  user: bob\n"
+	       "password: >-\n  REDACTEDx\r\nend: 1\ntoken: |2 R\n",
+	       "Redacted: 3 values (private_key in text: 1, password in text: 1, token in text: 1)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_field_names),
 		cmocka_unit_test(test_unparsed_documents),
+		cmocka_unit_test(test_yaml_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
