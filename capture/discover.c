@@ -755,7 +755,12 @@ static int tls_library__go_site(struct tls_library *lib, struct elf_file *ef, st
 	uint8_t *body;
 	int err;
 
-	if (elf_file__offset_of(ef, start, &lib->site_offsets[i]) || size > GO_BODY_MAX) {
+	if (size > GO_BODY_MAX) {
+		tls_library__refuse(lib, "%s: a body of %zu bytes, more than the %d KiB decoded", name,
+				    size, GO_BODY_MAX / 1024);
+		return 0;
+	}
+	if (elf_file__offset_of(ef, start, &lib->site_offsets[i])) {
 		tls_library__refuse(lib, "%s: not in the file's code", name);
 		return 0;
 	}
@@ -767,6 +772,9 @@ static int tls_library__go_site(struct tls_library *lib, struct elf_file *ef, st
 		err = disasm__find_rets(d, body, size, start, rets,
 					TLS_LIBRARY_MAX_RETS - lib->nr_rets, &n);
 	free(body);
+	/* the handshakes only name a connection's socket early: Write and Read matter */
+	if (err == -ENOSPC && lib->type->sites[i].role == TLS_ROLE_GO_HANDSHAKE)
+		return 0;
 	if (err == -EINVAL || err == -ENOENT || err == -ENOSPC) {
 		/* a RET missed would leave its calls open: probe all or nothing */
 		tls_library__refuse(lib, "%s: %s", name,
@@ -816,8 +824,19 @@ static int tls_library__read_go(struct tls_library *lib)
 	}
 	lib->type = type;
 	snprintf(lib->name, sizeof(lib->name), "%s", type->name);
-	if (err == -EPROTONOSUPPORT) {
-		tls_library__refuse(lib, "built by Go before 1.18: another .gopclntab layout");
+	if (err == -EPROTONOSUPPORT || err == -EBADMSG) {
+		if (err == -EBADMSG)
+			tls_library__refuse(lib, "malformed .gopclntab header");
+		else if (tab.magic == GO_PCLNTAB_MAGIC_116)
+			tls_library__refuse(lib, "built by Go 1.16 or 1.17: their .gopclntab layout "
+						 "(magic %#x) is not read, only Go 1.18's and later",
+					    tab.magic);
+		else if (tab.magic == GO_PCLNTAB_MAGIC_12)
+			tls_library__refuse(lib, "built by Go 1.2 to 1.15: stack-based calling "
+						 "convention, not probed (Go 1.18 and later are)");
+		else
+			tls_library__refuse(lib, "a .gopclntab layout not known here (magic %#x)",
+					    tab.magic);
 		err = 0;
 		goto cleanup;
 	}

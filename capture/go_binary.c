@@ -53,9 +53,13 @@ int go_pclntab__parse(struct go_pclntab *tab, const void *data, size_t size)
 	if (size < HDR_SIZE)
 		return -EINVAL;
 	magic = get_u32(p);
-	if (magic != GO_PCLNTAB_MAGIC_118 && magic != GO_PCLNTAB_MAGIC_120)
-		/* 0xfffffffa (1.16, 1.17), 0xfffffffb (1.2-1.15): other layouts */
-		return (magic | 0xf) == 0xffffffff ? -EPROTONOSUPPORT : -EINVAL;
+	if (magic != GO_PCLNTAB_MAGIC_118 && magic != GO_PCLNTAB_MAGIC_120) {
+		/* other layouts: the caller says which Go it was */
+		if ((magic | 0xf) != 0xffffffff)
+			return -EINVAL;
+		tab->magic = magic;
+		return -EPROTONOSUPPORT;
+	}
 	/* amd64 only: quantum 1, 8-byte words */
 	if (p[4] || p[5] || p[6] != 1 || p[7] != 8)
 		return -EINVAL;
@@ -251,8 +255,11 @@ static int go_binary__pclntab(struct elf_file *ef, struct go_pclntab *tab)
 			continue;
 		if (!err)
 			err = elf_file__section_data(ef, &sec, &data, &size);
-		if (!err)
+		if (!err) {
 			err = go_pclntab__parse(tab, data, size);
+			/* a Go program, its table lying */
+			return err == -EINVAL ? -EBADMSG : err;
+		}
 		return err == -ENODATA ? -EINVAL : err;
 	}
 	err = elf_file__section_by_name(ef, ".data.rel.ro", &sec);
@@ -280,8 +287,6 @@ int go_binary__read(struct elf_file *ef, char *version, size_t sz, struct go_pcl
 		return -ENOENT;
 	if (err)
 		return err;
-	if (verr && sz)
-		version[0] = '\0';
 	/* a text start outside the code (unrelocated in a PIE): .text's own */
 	if (elf_file__exec_segment(ef, tab->text_start, &start, &end)) {
 		err = elf_file__section_by_name(ef, ".text", &text);

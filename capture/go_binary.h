@@ -28,10 +28,14 @@ struct go_pclntab {
 	uint64_t pcln;		/* the function table and the _func records */
 };
 
+#define GO_PCLNTAB_MAGIC_116 0xfffffffau /* Go 1.16, 1.17: not read */
+#define GO_PCLNTAB_MAGIC_12 0xfffffffbu  /* Go 1.2 to 1.15: not read */
+
 /*
  * Parses the pclntab at @data (@size bytes). Returns 0, -EPROTONOSUPPORT
- * for the tables of Go before 1.18 (other magic numbers), or -EINVAL when
- * the header is malformed or points outside @size.
+ * for a table of another Go version (0xffffffxX magic numbers other than
+ * the two read: only tab->magic is set then), or -EINVAL when the header
+ * is malformed or points outside @size.
  */
 int go_pclntab__parse(struct go_pclntab *tab, const void *data, size_t size);
 
@@ -61,7 +65,9 @@ int go_buildinfo__version(const void *data, size_t size, char *buf, size_t sz);
  * The Go executable @ef: *@version gets its Go version ("" if unknown) and
  * *@tab its function table (a view into @ef's bytes, valid until @ef is
  * closed). Returns 0, -ENOENT if @ef is no Go executable (no .go.buildinfo,
- * no pclntab), -EPROTONOSUPPORT for a table older than Go 1.18, or -EINVAL.
+ * no pclntab), -EPROTONOSUPPORT for another Go version's table (tab->magic
+ * says which), -EBADMSG when its pclntab section's header is malformed, or
+ * -EINVAL.
  */
 int go_binary__read(struct elf_file *ef, char *version, size_t sz, struct go_pclntab *tab);
 

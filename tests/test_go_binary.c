@@ -146,8 +146,10 @@ static void test_other_versions_refused(void **state)
 	size_t size = make_pclntab(buf, sizeof(buf), 0xfffffffa); /* Go 1.16, 1.17 */
 
 	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EPROTONOSUPPORT);
+	assert_int_equal(tab.magic, GO_PCLNTAB_MAGIC_116);
 	put_u32(buf, 0xfffffffb); /* Go 1.2 - 1.15 */
 	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EPROTONOSUPPORT);
+	assert_int_equal(tab.magic, GO_PCLNTAB_MAGIC_12);
 	put_u32(buf, 0x12345678);
 	assert_int_equal(go_pclntab__parse(&tab, buf, size), -EINVAL);
 	/* 32-bit words, another quantum */
@@ -499,6 +501,9 @@ static void patched_copy(const char *name, uint64_t offset, const void *bytes, s
 static void test_refused(void **state)
 {
 	static const uint8_t old_magic[] = { 0xfa, 0xff, 0xff, 0xff }; /* Go 1.16, 1.17 */
+	static const uint8_t older_magic[] = { 0xfb, 0xff, 0xff, 0xff }; /* Go 1.2 to 1.15 */
+	static const uint8_t new_magic[] = { 0xf2, 0xff, 0xff, 0xff }; /* a later Go's */
+	static const uint8_t huge_nfunc[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
 	static const uint8_t bad_code[] = { 0x06, 0x06, 0x06, 0x06 };  /* push es: not in 64-bit mode */
 	struct library_set set = {};
 	struct elf_section sec;
@@ -518,13 +523,44 @@ static void test_refused(void **state)
 	patched_copy("old", sec.offset, old_magic, sizeof(old_magic), path);
 	assert_int_equal(library_set__add_path(&set, path), 0);
 	assert_int_equal(set.libs[0].type->kind, TLS_LIBRARY_GO);
-	assert_string_equal(set.libs[0].refused, "built by Go before 1.18: another .gopclntab layout");
+	assert_string_equal(set.libs[0].refused,
+			    "built by Go 1.16 or 1.17: their .gopclntab layout (magic 0xfffffffa) is "
+			    "not read, only Go 1.18's and later");
 
 	patched_copy("undecodable", write_off, bad_code, sizeof(bad_code), path);
 	assert_int_equal(library_set__add_path(&set, path), 0);
 	assert_int_equal(set.count, 2);
 	assert_string_equal(set.libs[1].refused,
 			    "crypto/tls.(*Conn).Write: its code does not decode cleanly");
+
+	patched_copy("older", sec.offset, older_magic, sizeof(older_magic), path);
+	assert_int_equal(library_set__add_path(&set, path), 0);
+	assert_string_equal(set.libs[2].refused, "built by Go 1.2 to 1.15: stack-based calling "
+						 "convention, not probed (Go 1.18 and later are)");
+	patched_copy("newer", sec.offset, new_magic, sizeof(new_magic), path);
+	assert_int_equal(library_set__add_path(&set, path), 0);
+	assert_string_equal(set.libs[3].refused, "a .gopclntab layout not known here (magic 0xfffffff2)");
+	/* a header whose function count passes the table's end */
+	patched_copy("lying", sec.offset + 8, huge_nfunc, sizeof(huge_nfunc), path);
+	assert_int_equal(library_set__add_path(&set, path), 0);
+	assert_int_equal(set.count, 5);
+	assert_int_equal(set.libs[4].type->kind, TLS_LIBRARY_GO);
+	assert_string_equal(set.libs[4].refused, "malformed .gopclntab header");
+	/* --list says it under each file */
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&text, &len);
+
+		assert_non_null(out);
+		assert_int_equal(library_set__print(&set, out), 0);
+		assert_int_equal(fclose(out), 0);
+		assert_non_null(strstr(text, "/old\n  library:    Go crypto/tls"));
+		assert_non_null(strstr(text, "\n  refused:    built by Go 1.16 or 1.17: their "
+					     ".gopclntab layout (magic 0xfffffffa) is not read"));
+		assert_non_null(strstr(text, "\n  refused:    malformed .gopclntab header\n"));
+		free(text);
+	}
 	library_set__clear(&set);
 }
 
