@@ -327,10 +327,11 @@ node_init() {
 	log "node $(node --version) ($NODE), OpenSSL $(node -p process.versions.openssl): expecting Library /$LIBRE/"
 }
 
+# start_nginx_downloads [SPEC...]: nginx on $HP (and the listeners SPEC... of start_nginx)
 start_nginx_downloads() {
 	pick_port
 	HP=$PORT
-	start_nginx "$HP"
+	start_nginx "$HP" "$@"
 	BACK=$(nginx_plain_port)
 	[ -n "$BACK" ] || fail "no plain-HTTP port in nginx.conf"
 	head -c 1000000 /dev/urandom >"$NGINX_ROOT/big.bin"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Go crypto/tls (net/http, built here by Debian's Go): Go client -> Go server over HTTP/2
-# (negotiated by ALPN) and over HTTP/1.1, curl -> Go server, Go client -> nginx (HTTP/1.1), and
-# `-- COMMAND` with a Go client. Bodies byte-exact (HTTP/2 DATA frames, export-objects,
-# POST bodies), both PIDs with the Go library in the comments, no expert warnings, no
-# bytes lost; the Go peers check what they received themselves.
+# (negotiated by ALPN) and over HTTP/1.1, curl -> Go server and Go client -> nginx over
+# HTTP/1.1 and HTTP/2, and `-- COMMAND` with a Go client. Bodies byte-exact (HTTP/2 DATA
+# frames, export-objects, POST bodies), both PIDs with their library in the comments (Go,
+# curl's and nginx's OpenSSL), no expert warnings, no bytes lost; the peers check what
+# they received themselves.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 source "$(dirname "$0")/lib_go.sh"
@@ -21,7 +22,9 @@ pick_port
 P2=$PORT
 pick_port
 P1=$PORT
-start_nginx_downloads # $HP, big.bin, post.bin
+pick_port
+NH2=$PORT
+start_nginx_downloads "$NH2,http2" # $HP (HTTP/1.1), $NH2, big.bin, post.bin
 "$G" pattern 1000000 blob.bin
 start_capture out.pcapng -v
 start_go_server "$G" "$P2" srv2.log
@@ -48,6 +51,18 @@ run_fg ng.out ng.err "$G" http-client -url "https://127.0.0.1:$HP" -ca "$CERT" -
 	-getfile "$NGINX_ROOT/big.bin" -post post.bin -expect nginx || fail "Go client -> nginx: $(cat ng.err)"
 CLING=$FG_PID
 assert_eq "$(cat ng.out)" "ok HTTP/1.1" "Go client -> nginx"
+run_fg ng2.out ng2.err "$G" http-client -url "https://127.0.0.1:$NH2" -ca "$CERT" -getpath /big.bin \
+	-getfile "$NGINX_ROOT/big.bin" -post post.bin -expect nginx || fail "Go client -> nginx (HTTP/2): $(cat ng2.err)"
+CLING2=$FG_PID
+assert_eq "$(cat ng2.out)" "ok HTTP/2.0" "Go client -> nginx"
+run_fg curl2.out curl2.err curl -sS --http2 --cacert "$CERT" --max-time 30 -w 'version=%{http_version}\n' -o curl2-blob.bin \
+	"https://127.0.0.1:$P2/blob/1000000" --next --http2 --cacert "$CERT" --max-time 30 -w 'version=%{http_version}\n' \
+	--data-binary @post.bin "https://127.0.0.1:$P2/echo" || fail "curl --http2 -> Go server: $(cat curl2.err)"
+CURL2=$FG_PID
+assert_files_equal curl2-blob.bin blob.bin "curl's HTTP/2 download from the Go server (no capture involved)"
+assert_contains "$(cat curl2.out)" "received 300000 bytes $(sha256sum <post.bin | cut -d' ' -f1)" "Go server's answer to curl's HTTP/2 POST"
+assert_eq "$(grep -c '^version=2$' curl2.out)" 2 "curl's requests over HTTP/2"
+WORKERS=$(nginx_worker_pids)
 sleep 0.5
 stop_capture
 
@@ -63,12 +78,17 @@ kill "$SRV1" "$SRV2"
 
 F=out.pcapng
 assert_tshark_reads "$F"
-assert_no_expert_warnings "$F" -d "tcp.port==$P2,http2"
+assert_no_expert_warnings "$F" -d "tcp.port==$P2,http2" -d "tcp.port==$NH2,http2"
 assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
 assert_one_stream_per_connection "$F" "$P1" "$P2"
-for pid in "$CLI2" "$CLI1" "$CLING"; do
+for pid in "$CLI2" "$CLI1" "$CLING" "$CLING2"; do
 	assert_pid_view "$F" "$pid" client "$LIBRE"
 done
+# the C ends: curl's and nginx's OpenSSL
+assert_pid_view "$F" "$CURL" client '^OpenSSL 3.*libssl\.so\.3' 1
+assert_pid_view "$F" "$CURL2" client '^OpenSSL 3.*libssl\.so\.3' 1
+[ "$(wc -w <<<"$WORKERS")" = 1 ] || fail "nginx worker pids: '$WORKERS' (want one)"
+assert_pid_view "$F" "$WORKERS" server '^OpenSSL 3.*libssl\.so\.3' 2
 assert_pid_view "$F" "$SRV2" server "$LIBRE"
 assert_pid_view "$F" "$SRV1" server "$LIBRE"
 
@@ -81,6 +101,16 @@ assert_eq "$same" 1 "1 MB body reassembled from the HTTP/2 DATA frames of stream
 hdrs=$(tsh -r "$F" -d "tcp.port==$P2,http2" -Y "tcp.stream==$s && http2" -T fields -e http2.header.value | tr ',' '\n')
 assert_contains "$hdrs" "/blob/1000000" "HPACK-decoded :path values of stream $s"
 assert_contains "$hdrs" "/echo" "HPACK-decoded :path values of stream $s"
+# HTTP/2 with the C peers: nginx's file to the Go client, the Go server's blob to curl
+for pair in "$CLING2:$NGINX_ROOT/big.bin:Go client <- nginx" "$CURL2:blob.bin:curl <- Go server"; do
+	IFS=: read -r pid want what <<<"$pair"
+	s=$(streams_with_key "$F" PID "$pid" | head -n 1)
+	rm -rf h2b
+	"$PY" "$E2E_DIR/follow.py" h2data "$F" "$s" h2b >/dev/null || fail "h2data of stream $s"
+	same=0
+	for o in h2b/h2-*; do cmp -s "$o" "$want" && same=1; done
+	assert_eq "$same" 1 "$what over HTTP/2: the body from the DATA frames of stream $s"
+done
 # HTTP/1.1: objects and POST bodies exported by tshark
 export_objects "$F" objects
 assert_exported_copies objects blob.bin 2 "the Go server's 1 MB answers to the Go client and curl (HTTP/1.1)"
