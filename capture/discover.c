@@ -892,6 +892,20 @@ static int tls_library__identify(struct tls_library *lib)
 	return 0;
 }
 
+/* Why a file that could not be read is skipped, for -v */
+static const char *skip_reason(int err)
+{
+	switch (err) {
+	case -EINVAL:
+		return "not a well-formed ELF file";
+	case -ERANGE:
+		return "its section headers lie past the end of the file (cut short?)";
+	case -EIO:
+		return "the file shrank while it was read";
+	}
+	return strerror(-err);
+}
+
 static bool maps_name_wanted(const char *base)
 {
 	size_t i;
@@ -956,13 +970,13 @@ static int scan__resolve(struct scan *s, const char *path, const char *mapped, b
 	/*
 	 * A file we cannot read whole (malformed, or changed by its owner while
 	 * we read) is skipped, never the scan: it is another user's file.  A
-	 * malformed one is remembered; one that changed is read again next time.
+	 * malformed one is remembered (until its mtime changes); one that
+	 * changed is read again next time.
 	 */
 	if (err && err != -ENOMEM) {
 		if (set->verbose)
-			fprintf(stderr, "tlspcap: skipping %s: %s\n", path,
-				err == -EINVAL ? "not a well-formed ELF file" : strerror(-err));
-		return err == -EINVAL ? library_set__reject(set, &st) : 0;
+			fprintf(stderr, "tlspcap: skipping %s: %s\n", path, skip_reason(err));
+		return err == -EINVAL || err == -ERANGE ? library_set__reject(set, &st) : 0;
 	}
 	if (err)
 		return err;

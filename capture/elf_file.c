@@ -60,6 +60,24 @@ static int elf_file__read_phdrs(struct elf_file *ef)
 	return 0;
 }
 
+/*
+ * libelf finds no sections in a table past the end: say so instead. By the
+ * header's own count (e_shnum 0 with a table: section 0 holds the count).
+ */
+static int elf_file__check_shdrs(struct elf_file *ef)
+{
+	GElf_Ehdr eh;
+	size_t n;
+
+	if (!gelf_getehdr(ef->elf, &eh))
+		return -EINVAL;
+	n = eh.e_shnum ? eh.e_shnum : eh.e_shoff != 0;
+	if (n && (eh.e_shoff > ef->size || !eh.e_shentsize ||
+		  n > (ef->size - eh.e_shoff) / eh.e_shentsize))
+		return -ERANGE;
+	return elf_getshdrnum(ef->elf, &n) ? -EINVAL : 0;
+}
+
 struct elf_file *elf_file__open(const char *path)
 {
 	struct elf_file *ef;
@@ -92,7 +110,9 @@ struct elf_file *elf_file__open(const char *path)
 	}
 	if (elf_getshdrstrndx(ef->elf, &ef->shstrndx))
 		ef->shstrndx = (size_t)-1;
-	err = elf_file__read_phdrs(ef);
+	err = elf_file__check_shdrs(ef);
+	if (!err)
+		err = elf_file__read_phdrs(ef);
 	if (err)
 		goto cleanup;
 	return ef;

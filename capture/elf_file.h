@@ -22,7 +22,8 @@ struct elf_file;
 
 /*
  * Opens @path. Returns NULL with errno set: EINVAL if it is no ELF file (or
- * a malformed one), else open(2)'s errno.
+ * a malformed one), ERANGE if its section headers lie past its end (a file
+ * cut short), else open(2)'s errno.
  */
 struct elf_file *elf_file__open(const char *path);
 

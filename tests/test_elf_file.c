@@ -318,6 +318,37 @@ static void test_lying_headers(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* Section headers past the end (a file cut short, a lying e_shoff or e_shnum): ERANGE */
+static void test_section_table_past_end(void **state)
+{
+	char path[PATH_MAX];
+	Elf64_Ehdr eh;
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cut.so", tmpdir);
+	assert_int_equal(copy_file(lib_gnu, path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size / 3), 0);
+	assert_null(elf_file__open(path));
+	assert_int_equal(errno, ERANGE);
+
+	assert_int_equal(copy_file(lib_gnu, path), 0);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &eh, sizeof(eh), 0), sizeof(eh));
+	eh.e_shoff = st.st_size + 4096;
+	assert_int_equal(pwrite(fd, &eh, sizeof(eh), 0), sizeof(eh));
+	assert_null(elf_file__open(path));
+	assert_int_equal(errno, ERANGE);
+	eh.e_shoff = st.st_size - 64;
+	eh.e_shnum = 0xff00;
+	assert_int_equal(pwrite(fd, &eh, sizeof(eh), 0), sizeof(eh));
+	close(fd);
+	assert_null(elf_file__open(path));
+	assert_int_equal(errno, ERANGE);
+}
+
 /* A file cut short while open: errors, never SIGBUS or bytes from nowhere */
 static void test_file_shrinks(void **state)
 {
@@ -348,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_own_code),
 		cmocka_unit_test(test_lying_headers),
+		cmocka_unit_test(test_section_table_past_end),
 		cmocka_unit_test(test_file_shrinks),
 	};
 
