@@ -419,7 +419,8 @@ static int library_tracker__detach(struct library_tracker *t, size_t i)
 		t->attached--;
 	}
 	if (t->verbose)
-		fprintf(stderr, "tlspcap: detached %s: no process maps it\n", t->labels[tl->id]);
+		fprintf(stderr, "tlspcap: %s %s: no process maps it\n",
+			tl->probed ? "detached" : "forgetting", t->labels[tl->id]);
 	/* mapped again later, the file is found again by the look at that process */
 	library_set__remove(&t->set, i);
 	t->libs[i] = t->libs[--t->nr_libs];
