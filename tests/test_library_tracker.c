@@ -466,6 +466,54 @@ static void test_sweep_forked_child_and_deleted_file(void **state)
 	assert_false(listed(c->t, c->copy));
 }
 
+/* Writes @from over @to in place: the same inode, a new mtime. */
+static int rewrite_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+	struct stat st;
+	off_t off = 0;
+	int err = -1;
+
+	if (in < 0)
+		return -1;
+	out = open(to, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (out >= 0 && !fstat(in, &st)) {
+		while (off < st.st_size && sendfile(out, in, &off, st.st_size - off) > 0)
+			;
+		err = off == st.st_size ? 0 : -1;
+	}
+	if (out >= 0 && close(out))
+		err = -1;
+	close(in);
+	return err;
+}
+
+/*
+ * A library its owner cuts short while a process maps it: the scan skips it
+ * (a reason with -v) and goes on; written whole again, it is found.
+ */
+static void test_truncated_then_rewritten(void **state)
+{
+	struct ctx *c = *state;
+	struct stat st;
+
+	assert_int_equal(copy_file(SYS_LIBSSL, c->copy), 0);
+	c->child = spawn_loader(c->copy);
+	assert_int_equal(stat(c->copy, &st), 0);
+	assert_int_equal(truncate(c->copy, st.st_size / 3), 0);
+	assert_int_equal(library_tracker__scan(c->t, &c->child, 1), 0);
+	assert_false(listed(c->t, c->copy));
+	assert_true(listed(c->t, SYS_LIBSSL));
+	/* remembered as malformed until it changes: the same answer, no second read */
+	assert_int_equal(library_tracker__scan(c->t, &c->child, 1), 0);
+	assert_false(listed(c->t, c->copy));
+	/* whole again (a later mtime: 10 ms are plenty for the file system's clock) */
+	usleep(10000);
+	assert_int_equal(rewrite_file(SYS_LIBSSL, c->copy), 0);
+	assert_int_equal(library_tracker__scan(c->t, &c->child, 1), 0);
+	assert_true(listed(c->t, c->copy));
+}
+
 static void test_free_null(void **state)
 {
 	library_tracker__free(NULL);
@@ -482,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sweep_detaches_unmapped_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_forked_child_and_deleted_file, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_then_rewritten, setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
 
