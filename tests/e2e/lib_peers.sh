@@ -382,6 +382,21 @@ start_py_server() {
 	wait_port "$P" 10
 }
 
+# run_py_clients DIR COUNT CONCURRENCY SEED SIZES: COUNT tls_peer.py connections to a server
+# started for them on $P, both ends' records in DIR (and srv); returns once both are done
+run_py_clients() {
+	local dir=$1 n=$2
+	start_py_server "$n" 100
+	mv server.log "server-$dir.log"
+	bg "client-$dir.log" "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out "$dir" \
+		--count "$n" --concurrency "$3" --seed "$4" --sizes "$5"
+	CLI=$BG_PID
+	wait_pid_exit "$CLI" 60 || fail "client still running after 60 s"
+	wait "$CLI" || { cat "client-$dir.log" >&2; fail "tls_peer client failed"; }
+	wait_pid_exit "$SRV" 20 || fail "server did not finish its $n connections"
+	sleep 0.5
+}
+
 start_slow_client() {
 	local i
 	# 4 MB at 2000 bytes per 10 ms: ~20 s if left alone

@@ -11,20 +11,6 @@ need_tools mergecap:wireshark-common capinfos:wireshark-common
 e2e_init
 tls_server_port
 
-# run_load DIR N SIZES: N python connections, 3 at a time, both ends traced, records in DIR
-run_load() {
-	local dir=$1 n=$2 sizes=$3
-	start_py_server "$n" 100
-	mv server.log "server-$dir.log"
-	bg "client-$dir.log" "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out "$dir" \
-		--count "$n" --concurrency 3 --seed 7 --sizes "$sizes"
-	CLI=$BG_PID
-	wait_pid_exit "$CLI" 60 || fail "client still running after 60 s"
-	wait "$CLI" || { cat "client-$dir.log" >&2; fail "tls_peer client failed"; }
-	wait_pid_exit "$SRV" 20 || fail "server did not finish its $n connections"
-	sleep 0.5
-}
-
 # run_slow FILE ARGS...: a capture of ~3.5 s through which one slow connection runs
 run_slow() {
 	rm -rf cli srv progress expect
@@ -55,7 +41,7 @@ assert_own_stats() {
 
 # ---- -C 1 without -W: every file kept; merged, every connection byte-exact
 start_capture all.pcapng -C 1
-run_load all 6 500000,300000
+run_py_clients all 6 3 7 500000,300000
 stop_capture
 files=(all.pcapng all.pcapng[0-9]*)
 log "files: ${files[*]} ($(du -cb "${files[@]}" | tail -n 1 | cut -f1) bytes)"
@@ -85,7 +71,7 @@ assert_contains "$(grep 'bytes written to' "$CAPTURE_LOG")" "files)" "summary na
 
 # ---- -C 1 -W 3 over ~10 MB: at most 3 files (FILE0..FILE2), the oldest replaced
 start_capture ring.pcapng -C 1 -W 3
-run_load ring 10 600000,400000
+run_py_clients ring 10 3 7 600000,400000
 stop_capture
 ls ring.pcapng* >ring.list
 log "ring files: $(tr '\n' ' ' <ring.list)"

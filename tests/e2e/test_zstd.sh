@@ -3,8 +3,8 @@
 # directly and byte-exact; after SIGTERM `zstd -t` passes; after SIGKILL tshark reads every
 # packet flushed (within a second), while `zstd -dc` gives a shorter pcapng prefix and
 # `zstd -t` fails (the one frame is unfinished); -C 1 with .zst: FILE.zst, FILE1.zst ...,
-# each one finished zstd stream, tshark-clean alone, merged byte-exact; -w - with zstd
-# through a FIFO into tshark.
+# each one finished zstd stream, tshark-clean alone, merged byte-exact, also after SIGKILL
+# (then the last file only fails zstd -t); -w - with zstd through a FIFO into tshark.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 need_tools zstd:zstd
@@ -13,16 +13,32 @@ tls_server_port
 
 zstd_magic() { head -c 4 "$1" | od -An -tx1 | tr -d ' '; }
 
+# assert_merged_exact OUT DIR FILES...: mergecap of FILES is clean and holds the 4
+# connections recorded in DIR byte-exact
+assert_merged_exact() {
+	local out=$1 dir=$2
+	shift 2
+	mergecap -w "$out" "$@" || fail "mergecap failed"
+	assert_no_expert_warnings "$out" -d "tcp.port==$P,data"
+	assert_match "$out" "$P" "$dir" 4
+}
+
+# zst_files BASE: ZFILES=(BASE.zst BASE1.zst ...) as -C made them
+zst_files() {
+	local i
+	ZFILES=("$1.zst")
+	for ((i = 1; i < 100; i++)); do
+		[ -e "$1$i.zst" ] || break
+		ZFILES+=("$1$i.zst")
+	done
+	log "files: $(for f in "${ZFILES[@]}"; do printf '%s (%s bytes) ' "$f" "$(stat -c %s "$f")"; done)"
+	assert_eq "$(ls "$1"* | wc -l)" "${#ZFILES[@]}" "files of -C 1 with .zst (FILE.zst, FILE1.zst ... and no other name)"
+	assert_ge "${#ZFILES[@]}" 3 "files made by -C 1 for ~3.2 MB"
+}
+
 # ---- clean stop: a complete zstd stream, read directly by tshark, byte-exact
 start_capture out.pcapng.zst
-start_py_server 4 60
-bg client.log "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out cli \
-	--count 4 --concurrency 2 --seed 3 --sizes 700000,200000
-CLI=$BG_PID
-wait_pid_exit "$CLI" 60 || fail "client still running after 60 s"
-wait "$CLI" || { cat client.log >&2; fail "tls_peer client failed"; }
-wait_pid_exit "$SRV" 20 || fail "server did not finish"
-sleep 0.5
+run_py_clients cli 4 2 3 700000,200000
 stop_capture
 assert_eq "$(zstd_magic out.pcapng.zst)" 28b52ffd "first bytes of out.pcapng.zst (zstd magic)"
 zstd -q -t out.pcapng.zst || fail "zstd -t out.pcapng.zst failed"
@@ -86,23 +102,10 @@ _e2e_stop_pid "$SRV"
 # ---- -C 1 with .zst over ~3 MB: r.pcapng.zst, r.pcapng1.zst, ...; each a finished zstd
 # stream holding one pcapng that is clean alone; decompressed and merged, byte-exact
 start_capture r.pcapng.zst -C 1
-start_py_server 4 60
-bg rot-client.log "$PY" "$E2E_DIR/tls_peer.py" client --port "$P" --cafile "$CERT" --out rot \
-	--count 4 --concurrency 2 --seed 5 --sizes 500000,300000
-CLI=$BG_PID
-wait_pid_exit "$CLI" 60 || fail "client still running after 60 s"
-wait "$CLI" || { cat rot-client.log >&2; fail "tls_peer client failed"; }
-wait_pid_exit "$SRV" 20 || fail "server did not finish"
-sleep 0.5
+run_py_clients rot 4 2 5 500000,300000
 stop_capture
-rfiles=(r.pcapng.zst)
-for ((i = 1; i < 100; i++)); do
-	[ -e "r.pcapng$i.zst" ] || break
-	rfiles+=("r.pcapng$i.zst")
-done
-log "files: $(for f in "${rfiles[@]}"; do printf '%s (%s bytes) ' "$f" "$(stat -c %s "$f")"; done)"
-assert_eq "$(ls r.pcapng* | wc -l)" "${#rfiles[@]}" "files of -C 1 with .zst (FILE.zst, FILE1.zst ... and no other name)"
-assert_ge "${#rfiles[@]}" 3 "files made by -C 1 for ~3.2 MB"
+zst_files r.pcapng
+rfiles=("${ZFILES[@]}")
 plain=()
 for f in "${rfiles[@]}"; do
 	zstd -q -t "$f" || fail "zstd -t $f failed"
@@ -114,10 +117,31 @@ for f in "${rfiles[@]}"; do
 	plain+=("${f%.zst}")
 done
 ok "every file passes zstd -t, decompresses and reads clean alone"
-mergecap -w r-merged.pcapng "${plain[@]}" || fail "mergecap failed"
-assert_no_expert_warnings r-merged.pcapng -d "tcp.port==$P,data"
-assert_match r-merged.pcapng "$P" rot 4
+assert_merged_exact r-merged.pcapng rot "${plain[@]}"
 assert_contains "$(grep 'bytes written to' "$CAPTURE_LOG")" "${#rfiles[@]} files)" "summary names the number of files"
+
+# ---- SIGKILL with -C 1 after the connections ended: the files before the last are
+# finished zstd streams (the frame ends at rotation), the last is read by tshark to its
+# last flush; together they hold every connection byte-exact
+start_capture k.pcapng.zst -C 1
+run_py_clients krot 4 2 9 500000,300000
+sleep 1 # the connections' ends handled and flushed
+kill -KILL "$CAPTURE_PID"
+wait "$CAPTURE_PID" 2>/dev/null || true
+CAPTURE_PID=""
+zst_files k.pcapng
+plain=()
+for f in "${ZFILES[@]}"; do
+	if [ "$f" = "${ZFILES[-1]}" ]; then
+		if zstd -q -t "$f" 2>/dev/null; then fail "zstd -t passes on $f, the file being written when killed"; fi
+	else
+		zstd -q -t "$f" || fail "zstd -t $f failed: a rotated file's frame was not ended"
+	fi
+	tshark -n -r "$f" -w "${f%.zst}" 2>/dev/null || fail "tshark could not read $f"
+	plain+=("${f%.zst}")
+done
+ok "after SIGKILL, zstd -t passes on the rotated files and fails on the last only"
+assert_merged_exact k-merged.pcapng krot "${plain[@]}"
 
 # ---- -w - with zstd through a FIFO, read as it comes by tshark (and kept by tee)
 pick_port
