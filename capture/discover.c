@@ -340,17 +340,22 @@ static int symbols__load(struct symbols *syms, const char *path)
 	return err;
 }
 
-static int tls_library__read_go(struct tls_library *lib);
+static int tls_library__read_go(struct tls_library *lib, struct elf_file *ef, struct disasm *d);
 
 int tls_library__read_functions(struct tls_library *lib)
 {
 	struct symbols syms;
+	struct elf_file *ef;
 	int err;
 
 	if (!lib->type)
 		return -EINVAL;
-	if (lib->type->kind == TLS_LIBRARY_GO)
-		return tls_library__read_go(lib);
+	if (lib->type->kind == TLS_LIBRARY_GO) {
+		ef = elf_file__open(lib->path);
+		err = ef ? tls_library__read_go(lib, ef, NULL) : -errno;
+		elf_file__close(ef);
+		return err;
+	}
 	err = symbols__load(&syms, lib->path);
 	if (err)
 		return err;
@@ -800,23 +805,19 @@ static int tls_library__go_site(struct tls_library *lib, struct elf_file *ef, st
  * version from .go.buildinfo, and a uprobe site on every RET of each, found
  * by decoding the bodies: uretprobes crash Go programs (the runtime copies
  * stacks and meets a foreign return address). What cannot be probed safely
- * stays listed with the reason. Returns 0 (type NULL: no Go program with
- * crypto/tls) or -errno.
+ * stays listed with the reason. @d: the caller's decoder, or NULL for one of
+ * its own. Returns 0 (type NULL: no Go program with crypto/tls) or -errno.
  */
-static int tls_library__read_go(struct tls_library *lib)
+static int tls_library__read_go(struct tls_library *lib, struct elf_file *ef, struct disasm *d)
 {
 	const struct tls_library_type *type = tls_library_type__find(TLS_LIBRARY_GO);
-	struct disasm *d = NULL;
+	struct disasm *own = NULL;
 	struct go_pclntab tab;
-	struct elf_file *ef;
 	uint64_t start, end;
 	size_t i;
 	int err;
 
 	lib->type = NULL;
-	ef = elf_file__open(lib->path);
-	if (!ef)
-		return -errno;
 	err = go_binary__read(ef, lib->version, sizeof(lib->version), &tab);
 	if (err == -ENOENT || err == -EINVAL) {
 		err = 0; /* no Go program, or none we can read */
@@ -842,10 +843,12 @@ static int tls_library__read_go(struct tls_library *lib)
 	}
 	if (err)
 		goto cleanup;
-	d = disasm__new();
 	if (!d) {
-		err = -errno;
-		goto cleanup;
+		d = own = disasm__new();
+		if (!d) {
+			err = -errno;
+			goto cleanup;
+		}
 	}
 	lib->sites_found = 0;
 	lib->nr_rets = 0;
@@ -870,26 +873,41 @@ static int tls_library__read_go(struct tls_library *lib)
 	}
 
 cleanup:
-	disasm__free(d);
-	elf_file__close(ef);
+	disasm__free(own);
 	return err;
 }
 
-/* Reads and classifies @lib (type NULL: no TLS library); -EINVAL: no ELF file */
-static int tls_library__identify(struct tls_library *lib)
+/*
+ * Reads and classifies @lib (type NULL: no TLS library), the file opened
+ * once; -EINVAL: no ELF file. Go first: a Go program's functions are in its
+ * .gopclntab, and its long .symtab (if any) names no C library's.
+ */
+static int tls_library__identify(struct tls_library *lib, struct disasm *d)
 {
 	struct symbols syms;
+	struct elf_file *ef;
 	int err;
 
-	err = symbols__load(&syms, lib->path);
+	ef = elf_file__open(lib->path);
+	if (!ef)
+		return -errno;
+	err = tls_library__read_go(lib, ef, d);
+	if (err || lib->type)
+		goto cleanup;
+	err = symbols__init(&syms);
 	if (err)
-		return err;
-	tls_library__classify(lib, &syms);
+		goto cleanup;
+	err = symbols__read(&syms, ef);
+	if (!err)
+		tls_library__classify(lib, &syms);
 	symbols__free(&syms);
-	/* Go's functions may have no symbols at all */
-	if (!lib->type || lib->type->kind == TLS_LIBRARY_GO)
-		return tls_library__read_go(lib);
-	return 0;
+	/* Go's names without a crypto/tls .gopclntab to probe them by */
+	if (lib->type && lib->type->kind == TLS_LIBRARY_GO)
+		lib->type = NULL;
+
+cleanup:
+	elf_file__close(ef);
+	return err;
 }
 
 /* Why a file that could not be read is skipped, for -v */
@@ -966,7 +984,7 @@ static int scan__resolve(struct scan *s, const char *path, const char *mapped, b
 	lib->dev = st.st_dev;
 	lib->ino = st.st_ino;
 	lib->lasting = lasting;
-	err = tls_library__identify(lib);
+	err = tls_library__identify(lib, set->disasm);
 	/*
 	 * A file we cannot read whole (malformed, or changed by its owner while
 	 * we read) is skipped, never the scan: it is another user's file.  A

@@ -57,6 +57,7 @@ struct tls_library {
 };
 
 struct rejected_file;
+struct disasm;
 
 struct library_set {
 	struct tls_library *libs;	/* moves when a scan adds: keep indices */
@@ -67,6 +68,7 @@ struct library_set {
 	struct rejected_file *rejected;
 	size_t nr_rejected, rejected_cap;
 	bool verbose;			/* say on stderr why a file is skipped */
+	struct disasm *disasm;		/* the caller's, for Go bodies (NULL: one per file) */
 };
 
 /*

@@ -239,8 +239,9 @@ static int go_binary__version(struct elf_file *ef, char *buf, size_t sz)
 	return err;
 }
 
-/* The pclntab: its own section, or inside .data.rel.ro (PIE) */
-static int go_binary__pclntab(struct elf_file *ef, struct go_pclntab *tab)
+/* The pclntab: its own section, or inside .data.rel.ro (PIE), looked for
+ * only in a Go program (@search: it has a .go.buildinfo) */
+static int go_binary__pclntab(struct elf_file *ef, struct go_pclntab *tab, bool search)
 {
 	static const char *const names[] = { ".gopclntab", ".data.rel.ro.gopclntab" };
 	struct elf_section sec;
@@ -262,6 +263,8 @@ static int go_binary__pclntab(struct elf_file *ef, struct go_pclntab *tab)
 		}
 		return err == -ENODATA ? -EINVAL : err;
 	}
+	if (!search)
+		return -ENOENT;
 	err = elf_file__section_by_name(ef, ".data.rel.ro", &sec);
 	if (!err)
 		err = elf_file__section_data(ef, &sec, &data, &size);
@@ -282,7 +285,7 @@ int go_binary__read(struct elf_file *ef, char *version, size_t sz, struct go_pcl
 	if (sz)
 		version[0] = '\0';
 	verr = go_binary__version(ef, version, sz);
-	err = go_binary__pclntab(ef, tab);
+	err = go_binary__pclntab(ef, tab, verr != -ENOENT);
 	if (err == -ENOENT && verr == -ENOENT)
 		return -ENOENT;
 	if (err)

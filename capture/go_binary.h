@@ -64,8 +64,8 @@ int go_buildinfo__version(const void *data, size_t size, char *buf, size_t sz);
 /*
  * The Go executable @ef: *@version gets its Go version ("" if unknown) and
  * *@tab its function table (a view into @ef's bytes, valid until @ef is
- * closed). Returns 0, -ENOENT if @ef is no Go executable (no .go.buildinfo,
- * no pclntab), -EPROTONOSUPPORT for another Go version's table (tab->magic
+ * closed). Returns 0, -ENOENT if @ef is no Go executable (no pclntab
+ * section, and no .go.buildinfo to look into .data.rel.ro for one), -EPROTONOSUPPORT for another Go version's table (tab->magic
  * says which), -EBADMSG when its pclntab section's header is malformed, or
  * -EINVAL.
  */

@@ -80,6 +80,7 @@ struct library_tracker *library_tracker__new(struct probes *probes, bool verbose
 	t->verbose = verbose;
 	t->set.verbose = verbose;
 	t->disasm = disasm__new();
+	t->set.disasm = t->disasm;
 	if (!t->disasm) {
 		free(t);
 		return NULL;
