@@ -510,7 +510,8 @@ static void test_refused(void **state)
 	struct elf_symbol sym;
 	char path[PATH_MAX];
 	struct elf_file *ef;
-	uint64_t write_off;
+	uint8_t rets[TLS_LIBRARY_MAX_RETS];
+	uint64_t write_off, hs_off;
 
 	snprintf(path, sizeof(path), "%s/plain", tmpdir);
 	ef = elf_file__open(path);
@@ -518,7 +519,11 @@ static void test_refused(void **state)
 	assert_int_equal(elf_file__section_by_name(ef, ".gopclntab", &sec), 0);
 	assert_int_equal(elf_file__find_function(ef, "crypto/tls.(*Conn).Write", &sym), 0);
 	assert_int_equal(elf_file__offset_of(ef, sym.addr + 16, &write_off), 0);
+	assert_int_equal(elf_file__find_function(ef, "crypto/tls.(*Conn).clientHandshake", &sym), 0);
+	assert_true(sym.size > sizeof(rets));
+	assert_int_equal(elf_file__offset_of(ef, sym.addr, &hs_off), 0);
 	elf_file__close(ef);
+	memset(rets, 0xc3, sizeof(rets)); /* ret */
 
 	patched_copy("old", sec.offset, old_magic, sizeof(old_magic), path);
 	assert_int_equal(library_set__add_path(&set, path), 0);
@@ -546,6 +551,14 @@ static void test_refused(void **state)
 	assert_int_equal(set.count, 5);
 	assert_int_equal(set.libs[4].type->kind, TLS_LIBRARY_GO);
 	assert_string_equal(set.libs[4].refused, "malformed .gopclntab header");
+	/* a handshake whose RETs do not fit what Write and Read left: it alone goes unprobed */
+	patched_copy("many_rets", hs_off, rets, sizeof(rets), path);
+	assert_int_equal(library_set__add_path(&set, path), 0);
+	assert_int_equal(set.count, 6);
+	assert_string_equal(set.libs[5].refused, "");
+	assert_int_equal(set.libs[5].sites_found, 3);
+	assert_true(set.libs[5].nr_rets >= 2 && set.libs[5].nr_rets < TLS_LIBRARY_MAX_RETS);
+	assert_int_equal(set.libs[5].ret_sites[set.libs[5].nr_rets - 1], 1);
 	/* --list says it under each file */
 	{
 		char *text = NULL;
