@@ -21,6 +21,7 @@
 #include "discover.h"
 #include "disasm.h"
 #include "elf_file.h"
+#include "ensure_mem.h"
 #include "go_binary.h"
 #include "proc_maps.h"
 
@@ -93,23 +94,6 @@ path_printf(char *buf, size_t sz, const char *fmt, ...)
 	if (n < 0)
 		return -EINVAL;
 	return (size_t)n < sz ? 0 : -ENAMETOOLONG;
-}
-
-static int ensure_mem(void **data, size_t *cap, size_t elem_sz, size_t need)
-{
-	size_t new_cap = *cap ? *cap : 8;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (new_cap < need)
-		new_cap *= 2;
-	p = reallocarray(*data, new_cap, elem_sz);
-	if (!p)
-		return -ENOMEM;
-	*data = p;
-	*cap = new_cap;
-	return 0;
 }
 
 /* 0: @type names the file; 1: @type is for executables, naming none; 2: neither */
@@ -1205,44 +1189,20 @@ cleanup:
 	return err;
 }
 
-/*
- * Calls fn(s, dir_path, name, arg) for each entry of dir (opened from dir_path)
- * up to the first error, then closes dir.  Returns 0, or that error (-errno).
- */
-static int scan__each_entry(struct scan *s, DIR *dir, const char *dir_path,
-			    int (*fn)(struct scan *s, const char *dir_path, const char *name,
-				      const void *arg),
-			    const void *arg)
-{
-	struct dirent *de;
-	int err = 0;
+struct process_walk {
+	struct scan *s;
+	pid_t skip_pid;
+};
 
-	while (!err) {
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			err = -errno;
-			break;
-		}
-		err = fn(s, dir_path, de->d_name, arg);
-	}
-	closedir(dir);
-	return err;
-}
-
-/* One /proc entry: a process unless it is not a pid or is *skip_pid (arg). */
-static int scan__proc_entry(struct scan *s, const char *dir_path, const char *name,
-			    const void *arg)
+/* One process of /proc, unless it is the one to skip. */
+static int scan__listed_process(pid_t pid, void *ctx)
 {
-	pid_t skip_pid = *(const pid_t *)arg;
-	char *end;
-	long pid;
+	struct process_walk *w = ctx;
 	int err;
 
-	pid = strtol(name, &end, 10);
-	if (*end || end == name || pid <= 0 || pid == skip_pid)
+	if (pid == w->skip_pid)
 		return 0;
-	err = scan__process(s, pid);
+	err = scan__process(w->s, pid);
 	/* unlike a pid asked for, one we may not read is no reason to fail */
 	if (err == -EACCES || err == -EPERM)
 		err = 0;
@@ -1251,7 +1211,7 @@ static int scan__proc_entry(struct scan *s, const char *dir_path, const char *na
 
 static int scan__processes(struct scan *s, const pid_t *pids, size_t nr_pids, pid_t skip_pid)
 {
-	DIR *dir;
+	struct process_walk w = { s, skip_pid };
 	size_t i;
 	int err = 0;
 
@@ -1261,11 +1221,7 @@ static int scan__processes(struct scan *s, const pid_t *pids, size_t nr_pids, pi
 				err = scan__process(s, pids[i]);
 		return err;
 	}
-
-	dir = opendir("/proc");
-	if (!dir)
-		return -errno;
-	return scan__each_entry(s, dir, "/proc", scan__proc_entry, &skip_pid);
+	return proc_maps__for_each_process(scan__listed_process, &w);
 }
 
 static bool dir_name_wanted(const char *name)
@@ -1280,8 +1236,7 @@ static bool dir_name_wanted(const char *name)
 }
 
 /* One entry of a library directory: a library when its name is wanted. */
-static int scan__directory_entry(struct scan *s, const char *dir_path, const char *name,
-				 const void *arg)
+static int scan__directory_entry(struct scan *s, const char *dir_path, const char *name)
 {
 	char path[PATH_MAX], real[PATH_MAX];
 	ssize_t idx;
@@ -1302,10 +1257,22 @@ static int scan__directory_entry(struct scan *s, const char *dir_path, const cha
 static int scan__directory(struct scan *s, const char *dir_path)
 {
 	DIR *dir = opendir(dir_path);
+	struct dirent *de;
+	int err = 0;
 
 	if (!dir)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	return scan__each_entry(s, dir, dir_path, scan__directory_entry, NULL);
+	while (!err) {
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			err = -errno;
+			break;
+		}
+		err = scan__directory_entry(s, dir_path, de->d_name);
+	}
+	closedir(dir);
+	return err;
 }
 
 static int scan__directories(struct scan *s)

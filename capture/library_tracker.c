@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "library_tracker.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,6 +11,7 @@
 #include "clock.h"
 #include "discover.h"
 #include "disasm.h"
+#include "ensure_mem.h"
 #include "probe_point.h"
 #include "probes.h"
 #include "proc_maps.h"
@@ -137,24 +137,6 @@ static void library_tracker__print_points(const struct library_tracker *t, size_
 	}
 }
 
-/* Room for @need elements of @size at *@data, which holds *@cap. */
-static int ensure_room(void **data, size_t *cap, size_t size, size_t need)
-{
-	size_t n = *cap ? *cap * 2 : 16;
-	void *grown;
-
-	if (need <= *cap)
-		return 0;
-	if (n < need)
-		n = need;
-	grown = reallocarray(*data, n, size);
-	if (!grown)
-		return -ENOMEM;
-	*data = grown;
-	*cap = n;
-	return 0;
-}
-
 /* A label, probe points and an id for library @i of the set, new since the last call. */
 static int library_tracker__track(struct library_tracker *t, size_t i)
 {
@@ -165,9 +147,9 @@ static int library_tracker__track(struct library_tracker *t, size_t i)
 
 	if (t->nr_labels > TLSPCAP_COOKIE_LIBRARY_MASK)
 		return -ENOSPC; /* ids are never reused: 16 million copies */
-	err = ensure_room((void **)&t->libs, &t->libs_cap, sizeof(*t->libs), i + 1);
+	err = ensure_mem((void **)&t->libs, &t->libs_cap, sizeof(*t->libs), i + 1);
 	if (!err)
-		err = ensure_room((void **)&t->labels, &t->labels_cap, sizeof(*t->labels),
+		err = ensure_mem((void **)&t->labels, &t->labels_cap, sizeof(*t->labels),
 				  t->nr_labels + 1);
 	if (err)
 		return err;
@@ -366,6 +348,19 @@ static int maps_sweep__line(char *line, void *ctx)
 	return sw->unseen ? 0 : 1;
 }
 
+/* One process's maps, for maps_sweep__walk. */
+static int maps_sweep__process(pid_t pid, void *ctx)
+{
+	struct maps_sweep *sw = ctx;
+	int err = proc_maps__for_each(pid, sw->t->maps_buf, MAPS_BUF_SZ, maps_sweep__line, sw);
+
+	/* Gone meanwhile. One whose maps we may not read (another user
+	 * namespace's init) is skipped as discovery skips it. */
+	if (err == -ENOENT || err == -ESRCH || err == -EACCES || err == -EPERM)
+		return 0;
+	return err == -E2BIG ? -EAGAIN : err; /* 1: every candidate seen */
+}
+
 /*
  * Walks every process's maps for the candidates. Returns 0 when each was
  * seen or all maps were read, -EAGAIN when one could not be parsed (nothing
@@ -374,38 +369,12 @@ static int maps_sweep__line(char *line, void *ctx)
 static int maps_sweep__walk(struct maps_sweep *sw)
 {
 	struct library_tracker *t = sw->t;
-	struct dirent *de;
-	DIR *dir;
-	int err = 0;
+	int err;
 
 	if (!t->maps_buf && !(t->maps_buf = malloc(MAPS_BUF_SZ)))
 		return -ENOMEM;
-	dir = opendir("/proc");
-	if (!dir)
-		return -errno;
-	while (!err && sw->unseen) {
-		char *end;
-		long pid;
-
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			err = -errno;
-			break;
-		}
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || end == de->d_name || pid <= 0)
-			continue;
-		err = proc_maps__for_each(pid, t->maps_buf, MAPS_BUF_SZ, maps_sweep__line, sw);
-		/* Gone meanwhile, or all seen. One whose maps we may not read
-		 * (another user namespace's init) is skipped as discovery skips it. */
-		if (err == -ENOENT || err == -ESRCH || err == -EACCES || err == -EPERM || err == 1)
-			err = 0;
-		else if (err == -E2BIG)
-			err = -EAGAIN;
-	}
-	closedir(dir);
-	return err;
+	err = proc_maps__for_each_process(maps_sweep__process, sw);
+	return err == 1 ? 0 : err;
 }
 
 static int library_tracker__detach(struct library_tracker *t, size_t i)

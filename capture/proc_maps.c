@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "proc_maps.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,5 +61,31 @@ int proc_maps__for_each(pid_t pid, char *buf, size_t sz, proc_maps_line_fn fn, v
 		return -errno;
 	err = proc_maps__for_each_fd(fd, buf, sz, fn, ctx);
 	close(fd);
+	return err;
+}
+
+int proc_maps__for_each_process(int (*fn)(pid_t pid, void *ctx), void *ctx)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	int err = 0;
+
+	if (!dir)
+		return -errno;
+	while (!err) {
+		char *end;
+		long pid;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			err = -errno;
+			break;
+		}
+		pid = strtol(de->d_name, &end, 10);
+		if (!*end && end != de->d_name && pid > 0 && pid <= INT_MAX)
+			err = fn((pid_t)pid, ctx);
+	}
+	closedir(dir);
 	return err;
 }

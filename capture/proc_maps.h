@@ -32,4 +32,10 @@ int proc_maps__for_each_fd(int fd, char *buf, size_t sz, proc_maps_line_fn fn, v
 /* The same for /proc/@pid/maps; -errno of open(2) if it cannot be read. */
 int proc_maps__for_each(pid_t pid, char *buf, size_t sz, proc_maps_line_fn fn, void *ctx);
 
+/*
+ * Calls @fn for the pid of every process /proc lists; a nonzero return of
+ * @fn stops the walk and is returned. 0, that return, or -errno.
+ */
+int proc_maps__for_each_process(int (*fn)(pid_t pid, void *ctx), void *ctx);
+
 #endif /* TLSPCAP_PROC_MAPS_H */

@@ -56,7 +56,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int copy_file(const char *from, const char *to)
+/* @from's bytes into @to, opened with @flags (a new file, or an old one rewritten in place) */
+static int write_file_from(const char *from, const char *to, int flags)
 {
 	int in = open(from, O_RDONLY | O_CLOEXEC), out;
 	struct stat st;
@@ -65,7 +66,7 @@ static int copy_file(const char *from, const char *to)
 
 	if (in < 0)
 		return -1;
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	out = open(to, O_WRONLY | O_CLOEXEC | flags, 0755);
 	if (out >= 0 && !fstat(in, &st)) {
 		while (off < st.st_size && sendfile(out, in, &off, st.st_size - off) > 0)
 			;
@@ -75,6 +76,11 @@ static int copy_file(const char *from, const char *to)
 		err = -1;
 	close(in);
 	return err;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	return write_file_from(from, to, O_CREAT | O_EXCL);
 }
 
 static int setup(void **state)
@@ -467,27 +473,6 @@ static void test_sweep_forked_child_and_deleted_file(void **state)
 }
 
 /* Writes @from over @to in place: the same inode, a new mtime. */
-static int rewrite_file(const char *from, const char *to)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC), out;
-	struct stat st;
-	off_t off = 0;
-	int err = -1;
-
-	if (in < 0)
-		return -1;
-	out = open(to, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (out >= 0 && !fstat(in, &st)) {
-		while (off < st.st_size && sendfile(out, in, &off, st.st_size - off) > 0)
-			;
-		err = off == st.st_size ? 0 : -1;
-	}
-	if (out >= 0 && close(out))
-		err = -1;
-	close(in);
-	return err;
-}
-
 /*
  * A library its owner cuts short while a process maps it: the scan skips it
  * (a reason with -v) and goes on; written whole again, it is found.
@@ -509,7 +494,7 @@ static void test_truncated_then_rewritten(void **state)
 	assert_false(listed(c->t, c->copy));
 	/* whole again (a later mtime: 10 ms are plenty for the file system's clock) */
 	usleep(10000);
-	assert_int_equal(rewrite_file(SYS_LIBSSL, c->copy), 0);
+	assert_int_equal(write_file_from(SYS_LIBSSL, c->copy, O_TRUNC), 0);
 	assert_int_equal(library_tracker__scan(c->t, &c->child, 1), 0);
 	assert_true(listed(c->t, c->copy));
 }
