@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# System-wide capture already running when a Go server and then a Go client start (new
+# A Go server already running when a system-wide capture starts is found through
+# /proc/PID/exe and probed at the start: its view of curl's new connection (3 requests) is
+# whole, byte-exact, with its PID and Go library; the connection a keep-alive Go client
+# opened before the start is marked joined mid-connection, its later POST bodies whole.
+# Then, a system-wide capture already running when a Go server and then a Go client start (new
 # execs of a binary tlspcap has never seen): the executable is probed at its exec, and the
 # client's requests over its ~300 ms of life are all captured, byte-exact. Then, ten times,
 # a copy of the binary made after tlspcap started (a file never seen) runs at once as a
@@ -17,6 +21,63 @@ source "$(dirname "$0")/lib_go.sh"
 go_init
 "$G" pattern 100000 blob.bin
 head -c 50000 /dev/urandom >post.bin
+head -c 20000 /dev/urandom >ka.bin
+
+# A Go server running before tlspcap starts, found through /proc/PID/exe by the discovery
+# at start: a copy of $G, which the part below wants unseen. A keep-alive client connects
+# before the start and sends again after it.
+cp "$G" "$E2E_TMP/early"
+pick_port
+P0=$PORT
+start_go_server "$E2E_TMP/early" "$P0" early.log -h1
+EARLY=$GO_SRV
+bg ka.log "$E2E_TMP/early" http-client -url "https://127.0.0.1:$P0" -ca "$CERT" -get 1000 -post ka.bin -h1 \
+	-repeat 6 -pause 1s
+KA=$BG_PID
+for ((i = 0; i < 50; i++)); do
+	ka_port=$(ss -Htn state established "( dport = :$P0 )" | awk '{ sub(/.*:/, "", $3); print $3 }' | head -n 1)
+	[ -n "$ka_port" ] && break
+	sleep 0.1
+done
+[ -n "$ka_port" ] || fail "the keep-alive client did not connect within 5 s"
+start_capture early.pcapng -v
+grep -qE "^tlspcap: probing Go crypto/tls .*\($E2E_TMP/early\)" "$CAPTURE_LOG" ||
+	fail "the discovery at start did not probe the running Go server: $(grep -E 'probing' "$CAPTURE_LOG" | head -n 5)"
+run_fg early-curl.out early-curl.err curl -sS --http1.1 --cacert "$CERT" --max-time 30 -o early-1.bin \
+	"https://127.0.0.1:$P0/blob/100000" --next --http1.1 --cacert "$CERT" --max-time 30 --data-binary @post.bin \
+	"https://127.0.0.1:$P0/echo" --next --http1.1 --cacert "$CERT" --max-time 30 -o early-2.bin \
+	"https://127.0.0.1:$P0/blob/100000" || fail "curl -> the running Go server: $(cat early-curl.err)"
+assert_files_equal early-1.bin blob.bin "curl's download from the running Go server (no capture involved)"
+assert_contains "$(cat early-curl.out)" "received 50000 bytes $(sha256sum <post.bin | cut -d' ' -f1)" "the running Go server's answer to curl's POST"
+wait_pid_exit "$KA" 15 || fail "the keep-alive client still runs after 15 s"
+wait "$KA" || fail "keep-alive client: $(cat ka.log)"
+assert_eq "$(cat ka.log)" "ok HTTP/1.1" "the keep-alive client, started before tlspcap"
+sleep 0.5
+stop_capture
+kill "$EARLY"
+F=early.pcapng
+assert_tshark_reads "$F"
+assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
+assert_pid_view "$F" "$EARLY" server "$(go_library_re "$E2E_TMP/early")" 2
+early_streams=${PID_STREAMS% }
+for s in $early_streams; do
+	comment=$(stream_comment "$F" "$s")
+	if grep -qE "^Remote: 127\.0\.0\.1:$ka_port\$" <<<"$comment"; then
+		ka_stream=$s
+		assert_contains "$comment" "joined mid-connection" "the running Go server's view of the connection opened before the start (stream $s)"
+	else
+		assert_not_contains "$comment" "joined mid-connection" "the running Go server's view of curl's new connection (stream $s)"
+	fi
+done
+[ -n "${ka_stream:-}" ] || fail "no stream of the running Go server for the keep-alive client's port $ka_port"
+mkdir -p early-objects
+tsh -r "$F" -2 -R "tcp.stream in {${early_streams// /,}}" --export-objects http,early-objects >/dev/null
+assert_exported_copies early-objects blob.bin 2 "the running Go server's answers to curl's new connection (its view)"
+assert_exported_copies early-objects post.bin 1 "curl's POST body as the running Go server read it"
+n=0
+for o in early-objects/*; do cmp -s "$o" ka.bin && n=$((n + 1)); done
+assert_ge "$n" 3 "whole POST bodies of the keep-alive client after the start, as the running Go server read them"
+
 pick_port
 P1=$PORT
 
