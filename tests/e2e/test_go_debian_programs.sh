@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Go programs as Debian ships them (stripped, cgo, go1.19.8, -trimpath): caddy serving
 # HTTPS to curl (HTTP/1.1 and HTTP/2), and etcd with etcdctl speaking gRPC over TLS.
-# Found by their executables, captured like our own Go peers: bodies byte-exact, values
-# in the gRPC stream, PIDs and the Go library in the comments, no bytes lost.
+# Found by their executables, captured like our own Go peers: bodies byte-exact, etcdctl
+# put's gRPC message (as tshark dissects it) byte-exact, the value in get's answer, PIDs
+# and the Go library in the comments, no bytes lost, no expert warnings.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_peers.sh"
 source "$(dirname "$0")/lib_go.sh"
@@ -95,11 +96,31 @@ s=$(streams_with_key "$F" PID "$CURL2" | head -n 1)
 same=0
 for o in h2/h2-*; do cmp -s "$o" www/big.bin && same=1; done
 assert_eq "$same" 1 "caddy -> curl over HTTP/2: big.bin from the DATA frames of stream $s"
-# etcd: the value in etcdctl's request (put) and in etcd's answer (get)
+# etcd: etcdctl put's request as tshark dissects it, one gRPC message to KV/Put whose
+# PutRequest is {1: key, 2: value} byte for byte; the value in etcd's answer (get)
 s=$(streams_with_key "$F" PID "$PUT" | head -n 1)
-stream_bytes "$F" "$s" client >put.c2s
-grep -qF "$VALUE" put.c2s || fail "the value is not in etcdctl put's gRPC stream $s"
-ok "the 12000-byte value in etcdctl put's gRPC request (stream $s)"
+lport=$(stream_comment "$F" "$s" | grep -oE '^Local: 127\.0\.0\.1:[0-9]+' | grep -oE '[0-9]+$' | head -n 1)
+[ -n "$lport" ] || fail "no Local: line in the comment of etcdctl put's stream $s"
+c2s="tcp.stream==$s && tcp.srcport==$lport"
+assert_contains "$(tsh -r "$F" -d "tcp.port==$EP,http2" -Y "$c2s" -T fields -e http2.header.value)" "POST,https,/etcdserverpb.KV/Put," \
+	"etcdctl put's HTTP/2 request headers (stream $s)"
+tsh -r "$F" -d "tcp.port==$EP,http2" -Y "$c2s && grpc" -T fields -e grpc.message_length -e protobuf.field.number -e grpc.message_data >put.grpc
+assert_eq "$(wc -l <put.grpc)" 1 "gRPC messages from etcdctl put (stream $s)"
+"$PY" - put.grpc tlspcap-key "$VALUE" <<'PY' || fail "etcdctl put's gRPC message is not the PutRequest {key, value}: $(cut -c1-80 put.grpc)"
+import sys
+def varint(n):
+    out = b""
+    while True:
+        out += bytes([(n & 0x7F) | (0x80 if n >> 7 else 0)])
+        n >>= 7
+        if not n:
+            return out
+key, value = (a.encode() for a in sys.argv[2:])
+want = b"\x0a" + varint(len(key)) + key + b"\x12" + varint(len(value)) + value
+length, fields, data = open(sys.argv[1]).read().rstrip("\n").split("\t")
+sys.exit(not (int(length) == len(want) and fields == "1,2" and bytes.fromhex(data) == want))
+PY
+ok "etcdctl put's gRPC message: $(cut -f1 put.grpc) bytes, protobuf fields $(cut -f2 put.grpc), the key and the 12000-byte value exact (stream $s)"
 s=$(streams_with_key "$F" PID "$GET" | head -n 1)
 # its DATA frames joined: a gRPC message may span two of them
 "$PY" "$E2E_DIR/follow.py" h2data "$F" "$s" get-h2 >/dev/null || fail "h2data of stream $s"
