@@ -263,6 +263,64 @@ static void test_bad_block(void **state)
 	harness_free(&h);
 }
 
+/*
+ * A gap loses a HEADERS frame that added an entry to the dynamic table: the
+ * receiver's indexes moved and ours did not.  The block after the gap names
+ * authorization by index 63 (ours would say x-trace): the rest of the
+ * direction must be masked, not followed with the stale table.
+ */
+static void test_gap_fails_closed(void **state)
+{
+	/* 62: authorization, 63: x-trace */
+	static const uint8_t before[] = { 0x82, 0x86, 0x84, 0x40, 0x07, 'x', '-', 't', 'r', 'a', 'c', 'e',
+					  0x01, 't', 0x57, 0x08, 'B', 'e', 'a', 'r', 'e', 'r', ' ', 'a' };
+	/* lost: 62: x-other, 63: authorization, 64: x-trace */
+	static const uint8_t lost[] = { 0x82, 0x86, 0x84, 0x40, 0x07, 'x', '-', 'o', 't', 'h', 'e', 'r',
+					0x01, 'o' };
+	/* a literal named by index 63, with a new value */
+	static const uint8_t after[] = { 0x82, 0x86, 0x84, 0x7f, 0x00, 0x10, 'B', 'e', 'a', 'r', 'e', 'r',
+					 ' ', 'S', '3', 'c', 'r', '3', 't', 'G', 'a', 'p' };
+	struct bytes a = { .n = 0 }, b = { .n = 0 }, c = { .n = 0 };
+	struct harness h;
+
+	put(&a, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	put_frame(&a, 0x4, 0, 0, NULL, 0);
+	put_frame(&a, 0x1, 0x5, 1, before, sizeof(before));
+	put_frame(&b, 0x1, 0x5, 3, lost, sizeof(lost));
+	put_frame(&c, 0x1, 0x5, 5, after, sizeof(after));
+	harness_open(&h);
+	harness_write_at(&h, C2S, 0, a.b, a.n, a.n);
+	harness_write_at(&h, C2S, a.n + b.n, c.b, c.n, c.n);
+	harness_close(&h);
+	/* the bytes around the gap keep their lengths; before it, only the secret changed */
+	assert_int_equal(h.out_len[C2S], a.n + c.n);
+	assert_memory_equal(h.out[C2S], a.b, a.n - 1);
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "S3cr3tGap", 9));
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "Bearer a", 8));
+	assert_string_equal(h.summary, "Redacted: 1 value (authorization: 1)\nRedacted: 31 bytes masked "
+				       "entirely (bytes not captured: their meaning was not sure)");
+	harness_free(&h);
+}
+
+/* Joined mid-connection: no preface, no table; a HEADERS frame is masked whole, and said so. */
+static void test_joined_fails_closed(void **state)
+{
+	static const uint8_t block[] = { 0x82, 0x86, 0x84, 0x57, 0x0f, 'B', 'e', 'a', 'r', 'e', 'r', ' ',
+					 'J', '0', 'i', 'n', 'e', 'd', 'T', 'k' };
+	struct bytes in = { .n = 0 };
+	struct harness h;
+
+	put_frame(&in, 0x1, 0x5, 7, block, sizeof(block));
+	harness_open_policy(&h, redact_policy__new(), true);
+	harness_feed(&h, C2S, in.b, in.n, 0);
+	harness_close(&h);
+	assert_int_equal(h.out_len[C2S], in.n);
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "J0inedTk", 8));
+	assert_string_equal(h.summary, "Redacted: 0 values\nRedacted: 29 bytes masked entirely "
+				       "(joined mid-connection: their meaning was not sure)");
+	harness_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +329,8 @@ int main(void)
 		cmocka_unit_test(test_server_rfc_examples),
 		cmocka_unit_test(test_bad_block),
 		cmocka_unit_test(test_compressed_bodies),
+		cmocka_unit_test(test_gap_fails_closed),
+		cmocka_unit_test(test_joined_fails_closed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,6 +161,28 @@ static void test_query_too_long(void **state)
 	free(q);
 }
 
+/*
+ * Joined mid-connection: the startup and the server's authentication request
+ * are not seen, so a password message is not known as one; it is masked
+ * whole, and said so.
+ */
+static void test_joined(void **state)
+{
+	static const char msg[] = "p\0\0\0\x0fpgJ0inPw12\0";
+	struct harness h;
+
+	harness_open_policy(&h, redact_policy__new(), true);
+	harness_feed(&h, C2S, msg, sizeof(msg) - 1, 0);
+	harness_feed(&h, S2C, AUTH_OK READY, 15, 0);
+	harness_close(&h);
+	assert_int_equal(h.out_len[C2S], 16);
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "J0inPw", 6));
+	assert_int_equal(h.out_len[S2C], 15);
+	assert_string_equal(h.summary, "Redacted: 0 values\nRedacted: 31 bytes masked entirely "
+				       "(joined mid-connection: their meaning was not sure)");
+	harness_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_bad_length),
 		cmocka_unit_test(test_sql_passwords),
 		cmocka_unit_test(test_query_too_long),
+		cmocka_unit_test(test_joined),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
