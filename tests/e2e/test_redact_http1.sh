@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --redact over HTTP/1.1: curl -> nginx and a python client -> python server, with a
+# --redact over HTTP/1.1: curl -> nginx, a python client and curl -> python server, with a
 # distinct random secret in every place a secret goes (Authorization Bearer and Basic,
 # URL credentials, Cookie, Set-Cookie, X-Api-Key, X-Auth-Token, query, form and JSON
 # bodies both ways, chunked, the command lines). Judged on the raw bytes of the file (no
@@ -18,7 +18,8 @@ PP=$PORT
 
 secret() { printf 'S%s' "$(openssl rand -hex 12)"; }
 NAMES=(BEARER APIKEY COOKIE QUERY BASIC URLPW FORM JSON ARGTOKEN PY_BEARER PY_COOKIE PY_APIKEY
-	PY_QUERY PY_FORM PY_JSON PY_TOKEN PY_SETCOOKIE PY_AUTHTOKEN)
+	PY_QUERY PY_FORM PY_JSON PY_TOKEN PY_SETCOOKIE PY_AUTHTOKEN CP_BEARER CP_COOKIE CP_APIKEY
+	CP_QUERY CP_FORM CP_JSON)
 declare -A S
 : >secrets
 for n in "${NAMES[@]}"; do
@@ -50,6 +51,19 @@ for f in index1 index2 index3; do
 done
 timeout 40 "$PY" "$E2E_DIR/redact_peer.py" client --port "$PP" --cafile "$CERT" --secrets secrets \
 	--body data.bin >pyclient.out 2>&1 || fail "python client: $(cat pyclient.out)"
+# curl -> the python server: the python client's places, with secrets of its own
+PBASE=https://127.0.0.1:$PP
+c -H "Authorization: Bearer ${S[CP_BEARER]}" -H "X-Api-Key: ${S[CP_APIKEY]}" \
+	-b "sid=${S[CP_COOKIE]}; lang=en" "$PBASE/data.bin?user=alice&api_key=${S[CP_QUERY]}" \
+	-o pydata.out || fail "curl -> python server, GET"
+cmp -s pydata.out data.bin || fail "curl -> python server: wrong body (no capture involved)"
+c --data "user=alice&password=${S[CP_FORM]}&remember=1" "$PBASE/login" -o pylogin.out ||
+	fail "curl -> python server, form"
+c -H 'Content-Type: application/json' --data "{\"user\":\"alice\",\"password\":\"${S[CP_JSON]}\"}" \
+	"$PBASE/chunked" -o pychunked.out || fail "curl -> python server, JSON"
+for f in pylogin pychunked; do
+	assert_contains "$(cat $f.out)" "${S[PY_TOKEN]}" "curl $f (no capture involved)"
+done
 sleep 0.5
 stop_capture
 
@@ -72,6 +86,12 @@ assert_contains "$hdrs" "session=REDACTEDxxx" "dissected Cookie"
 assert_contains "$hdrs" "; theme=REDA" "dissected Cookie (every value, the names kept)"
 assert_contains "$hdrs" "sid=REDACTEDxxx" "dissected Set-Cookie"
 assert_contains "$hdrs" "/index.html?page=2&access_token=REDACTEDxxx" "dissected request URI"
+# curl's three requests to the python server are in the file, dissected and redacted
+cp=$(tsh -r "$F" -d "tcp.port==$PP,http" -Y "tcp.port==$PP && http.user_agent contains \"curl\"" \
+	-T fields -e http.authorization -e http.request.uri)
+assert_contains "$cp" "Bearer REDACTEDxxx" "curl -> python server, dissected Authorization"
+assert_contains "$cp" "/data.bin?user=alice&api_key=REDACTEDxxx" "curl -> python server, dissected URI"
+assert_contains "$cp" "/chunked" "curl -> python server, dissected JSON POST"
 
 # comments: each redacted stream says so, the section header says which policy
 s=$(streams_with_key "$F" Cmd curl)
