@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "connections.h"
+#include "ensure_mem.h"
 #include "extcap.h"
 #include "filter.h"
 #include "library_tracker.h"
@@ -359,20 +360,12 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 {
 	const struct tlspcap_record *hdr = data;
 	struct capture *cap = ctx;
-	struct deferred_end *grown;
 
-	if (size < sizeof(*hdr) || size > sizeof(grown->rec) ||
+	if (size < sizeof(*hdr) || size > sizeof(cap->ends->rec) ||
 	    (hdr->type != TLSPCAP_RECORD_CLOSE && hdr->type != TLSPCAP_RECORD_EXIT))
 		return handle_record(ctx, data, size);
-	if (cap->nends == cap->ends_cap) {
-		size_t n = cap->ends_cap ? cap->ends_cap * 2 : 256;
-
-		grown = realloc(cap->ends, n * sizeof(*grown));
-		if (!grown)
-			return cap->write_error = -ENOMEM;
-		cap->ends = grown;
-		cap->ends_cap = n;
-	}
+	if (ensure_mem((void **)&cap->ends, &cap->ends_cap, sizeof(*cap->ends), cap->nends + 1))
+		return cap->write_error = -ENOMEM;
 	cap->ends[cap->nends].size = size;
 	memcpy(&cap->ends[cap->nends].rec, data, size);
 	cap->nends++;

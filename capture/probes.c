@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "discover.h"
+#include "ensure_mem.h"
 #include "probe_point.h"
 #include "tlspcap.skel.h"
 
@@ -105,15 +106,10 @@ static struct role_programs role_programs(struct tlspcap_bpf *skel, enum tls_pro
 
 static int probes__keep_link(struct probes *p, int fd, uint32_t library)
 {
-	if (p->nr_links == p->cap_links) {
-		size_t cap = p->cap_links ? p->cap_links * 2 : 64;
-		struct probe_link *links = realloc(p->links, cap * sizeof(*links));
+	int err = ensure_mem((void **)&p->links, &p->cap_links, sizeof(*p->links), p->nr_links + 1);
 
-		if (!links)
-			return -ENOMEM;
-		p->links = links;
-		p->cap_links = cap;
-	}
+	if (err)
+		return err;
 	p->links[p->nr_links++] = (struct probe_link){ fd, library };
 	return 0;
 }
@@ -381,25 +377,22 @@ int probes__attach_library(struct probes *p, const struct tls_library *lib, uint
 
 int probes__detach_library(struct probes *p, uint32_t index)
 {
-	struct probe_link *gone;
-	size_t i, kept = 0, n = 0;
+	size_t i = 0, kept = p->nr_links, n;
 
-	for (i = 0; i < p->nr_links; i++)
-		n += p->links[i].library == index;
-	if (!n)
-		return 0;
-	gone = malloc(n * sizeof(*gone));
-	if (!gone)
-		return -ENOMEM;
-	for (i = 0, n = 0; i < p->nr_links; i++) {
-		if (p->links[i].library == index)
-			gone[n++] = p->links[i];
-		else
-			p->links[kept++] = p->links[i];
+	/* the library's links to the end (the order of links does not matter) */
+	while (i < kept) {
+		if (p->links[i].library == index) {
+			struct probe_link l = p->links[i];
+
+			p->links[i] = p->links[--kept];
+			p->links[kept] = l;
+		} else {
+			i++;
+		}
 	}
+	n = p->nr_links - kept;
+	probe_links__release(p->links + kept, n);
 	p->nr_links = kept;
-	probe_links__release(gone, n);
-	free(gone);
 	return (int)n;
 }
 
