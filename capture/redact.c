@@ -221,25 +221,27 @@ static bool name_words(const char *name, size_t len, char *out, size_t size)
 	return true;
 }
 
-/* @key holds @field's words in a row: "new_password", "newPassword", "password-confirm". */
-static bool field_matches(const char *field, const char *key, size_t len)
+/* @key_words (from name_words) hold @field's words in a row: "new_password", "newPassword", "password-confirm". */
+static bool field_matches(const char *field, const char *key_words)
 {
-	char key_words[2 * REDACT_KEY_MAX + 2], field_words[2 * REDACT_LABEL_MAX + 2];
+	char field_words[2 * REDACT_LABEL_MAX + 2];
 
-	return name_words(key, len, key_words, sizeof(key_words)) &&
-	       name_words(field, strlen(field), field_words, sizeof(field_words)) &&
+	return name_words(field, strlen(field), field_words, sizeof(field_words)) &&
 	       strstr(key_words, field_words);
 }
 
 bool redact_policy__is_field(const struct redact_policy *p, const char *key, size_t len)
 {
+	char key_words[2 * REDACT_KEY_MAX + 2];
 	size_t i;
 
+	if (!name_words(key, len, key_words, sizeof(key_words)))
+		return false;
 	for (i = 0; i < sizeof(default_fields) / sizeof(default_fields[0]); i++)
-		if (field_matches(default_fields[i], key, len))
+		if (field_matches(default_fields[i], key_words))
 			return true;
 	for (i = 0; i < p->nr_fields; i++)
-		if (field_matches(p->fields[i], key, len))
+		if (field_matches(p->fields[i], key_words))
 			return true;
 	return false;
 }
