@@ -127,7 +127,7 @@ read -r ka_requests ka_conns <keepalive.n
 clients=$(($(cat curl1.n) + $(cat curl2.n) + $(cat py.n) + $(cat copies.n) + ka_conns))
 log "clients: $(cat curl1.n)+$(cat curl2.n) curl, $(cat py.n) python, $(cat copies.n) on library copies, $ka_requests requests on $ka_conns keep-alive connections"
 log "summary: $(grep -E '^tlspcap: [0-9]+ connections' "$CAPTURE_LOG" | tail -n 1)"
-copy_re='\(/tmp/.*/libcopy\.[0-9]+/libssl\.so\.3\)'
+copy_re='\(/.*/libcopy\.[0-9]+/libssl\.so\.3\)'
 probed=$(grep -cE "^tlspcap: probing .*$copy_re: " "$CAPTURE_LOG" || true)
 detached=$(grep -cE "^tlspcap: detached .*$copy_re: no process maps it\$" "$CAPTURE_LOG" || true)
 log "library copies: $(cat copies.n) used, $probed probed, $detached detached"
