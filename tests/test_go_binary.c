@@ -2,8 +2,9 @@
 /*
  * Tests for capture/go_binary.c: hand-made pclntab and buildinfo tables
  * (both header magics, every truncation, lying fields) placed against an
- * inaccessible page so that any read past their end faults, then real Go
- * programs built here with Debian's Go, stripped and not.
+ * inaccessible page so that any read past their end faults, the fuzz seeds cut
+ * from a real build, then real Go programs built here with Debian's Go,
+ * stripped and not.
  */
 #include <errno.h>
 #include <limits.h>
@@ -577,6 +578,44 @@ static void test_refused(void **state)
 	library_set__clear(&set);
 }
 
+/* The committed fuzz seeds cut from a real go1.19.8 build (tests/fuzz/make_go_seeds.py) */
+static size_t read_seed(const char *name, uint8_t *buf, size_t sz)
+{
+	char path[128];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "tests/fuzz/corpus/go_binary/%s", name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	n = fread(buf, 1, sz, f);
+	assert_true(n < sz);
+	fclose(f);
+	return n;
+}
+
+static void test_real_seeds(void **state)
+{
+	static const char *const names[] = { "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read",
+					     "main.main" };
+	uint8_t buf[1024];
+	struct go_pclntab tab;
+	uint64_t start, end;
+	char version[32];
+	size_t size, i;
+
+	size = read_seed("real-pclntab", buf, sizeof(buf));
+	assert_int_equal(go_pclntab__parse(&tab, at_page_end(buf, size), size), 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(go_pclntab__find_func(&tab, names[i], &start, &end), 0);
+		assert_true(start >= tab.text_start && end > start);
+	}
+	size = read_seed("real-buildinfo", buf, sizeof(buf));
+	assert_int_equal(go_buildinfo__version(at_page_end(buf, size), size, version,
+					       sizeof(version)), 0);
+	assert_string_equal(version, "go1.19.8");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tables[] = {
@@ -586,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_lying_fields),
 		cmocka_unit_test(test_search),
 		cmocka_unit_test(test_buildinfo),
+		cmocka_unit_test(test_real_seeds),
 	};
 	const struct CMUnitTest binaries[] = {
 		cmocka_unit_test(test_real_binaries),
