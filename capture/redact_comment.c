@@ -15,7 +15,14 @@ enum pending {
 	P_USER,       /* -u, --user, -U, --proxy-user: user:password */
 	P_CERT,       /* -E, --cert: certificate[:password] */
 	P_COOKIE,     /* -b, --cookie */
-	P_SECRET,     /* --password and the like, --oauth2-bearer, redis-cli -a */
+	P_SECRET,     /* --password and the like, --oauth2-bearer, redis-cli -a, mysql -pPW */
+};
+
+/* Clients with a short option of their own for a password. */
+enum client {
+	C_OTHER,
+	C_REDIS_CLI, /* -a PASSWORD */
+	C_MYSQL,     /* mysql, mariadb, mysqldump...: -pPASSWORD (a bare -p prompts, and the next word is the database) */
 };
 
 /* Options (curl's and wget's) whose value is a secret or holds one. */
@@ -45,7 +52,7 @@ static bool is_option(const struct word *w)
  * ("--user=a:b", "-Ua:b", "--header=Name: v").  An option named like a
  * field (--password, --key-pass) written with '=' is left to the field scanner.
  */
-static enum pending option_kind(const struct redact_policy *p, const struct word *w, bool redis_cli,
+static enum pending option_kind(const struct redact_policy *p, const struct word *w, enum client client,
 				size_t *inline_at)
 {
 	const char *eq = memchr(w->p, '=', w->len);
@@ -61,10 +68,13 @@ static enum pending option_kind(const struct redact_policy *p, const struct word
 		name_len = 2;
 		*inline_at = 2;
 	}
+	/* mysql's -u, -E, -b, -H are no curl options ("--password=PW" is a field) */
+	if (client == C_MYSQL)
+		return *inline_at == 2 && !memcmp(w->p, "-p", 2) ? P_SECRET : P_NONE;
 	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
 		if (strlen(options[i].name) == name_len && !memcmp(w->p, options[i].name, name_len))
 			return options[i].kind;
-	if (redis_cli && name_len == 2 && !memcmp(w->p, "-a", 2))
+	if (client == C_REDIS_CLI && name_len == 2 && !memcmp(w->p, "-a", 2))
 		return P_SECRET;
 	if (!*inline_at && w->len > 2 && w->p[1] == '-' && redact_policy__is_field(p, w->p + 2, w->len - 2))
 		return P_SECRET;
@@ -159,7 +169,7 @@ static void args_line(struct redact_ctx *ctx, char *args, size_t len)
 	struct redact_fields f;
 	enum pending pending = P_NONE;
 	size_t n = 0, i = 0, j;
-	bool redis_cli;
+	enum client client = C_OTHER;
 
 	while (i < len && n < sizeof(words) / sizeof(words[0])) {
 		while (i < len && args[i] == ' ')
@@ -173,8 +183,12 @@ static void args_line(struct redact_ctx *ctx, char *args, size_t len)
 		words[n].len = i - words[n].len;
 		n++;
 	}
-	redis_cli = n && memmem(words[0].p, words[0].len, "redis-cli", 9);
-	for (j = 1; redis_cli && j < n; j++) {
+	if (n && memmem(words[0].p, words[0].len, "redis-cli", 9))
+		client = C_REDIS_CLI;
+	else if (n && (memmem(words[0].p, words[0].len, "mysql", 5) ||
+		       memmem(words[0].p, words[0].len, "mariadb", 7)))
+		client = C_MYSQL;
+	for (j = 1; client == C_REDIS_CLI && j < n; j++) {
 		static const char *const commands[] = { "auth", "config", "hello", "migrate", "acl" };
 		size_t k;
 
@@ -198,7 +212,7 @@ static void args_line(struct redact_ctx *ctx, char *args, size_t len)
 			pending = P_NONE;
 			continue;
 		}
-		kind = option_kind(ctx->policy, &words[j], redis_cli, &at);
+		kind = option_kind(ctx->policy, &words[j], client, &at);
 		if (kind != P_NONE && at)
 			j = option_value(ctx, kind, words, j, n, at);
 		else if (kind != P_NONE)

@@ -84,6 +84,11 @@ static void test_other_tools(void **state)
 	expect("redis-cli AUTH alice pw0", "redis-cli AUTH alice RED", 1);
 	/* -a is a password only for redis-cli */
 	expect("ls -a /tmp", "ls -a /tmp", 0);
+	/* mysql: the password only glued to -p; a bare -p prompts and names no secret */
+	expect("mysql -h 127.0.0.1 -uapp -pmyPw0rd -E shop", "mysql -h 127.0.0.1 -uapp -pREDACTE -E shop", 1);
+	expect("/usr/bin/mariadb-dump -p shop", "/usr/bin/mariadb-dump -p shop", 0);
+	expect("mysqladmin --password=adm1nPw -P 3307 status", "mysqladmin --password=REDACTE -P 3307 status", 1);
+	expect("ssh -p2222 host", "ssh -p2222 host", 0);
 }
 
 /* Only Args: is a command line; the other lines are not touched. */
