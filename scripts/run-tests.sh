@@ -3,13 +3,13 @@
 # Run the test suites: scripts/run-tests.sh [unit|sanitize|fuzz|e2e|all]   (default: all)
 #   unit:     every executable .output/tests/test_* (cmocka), 120 s each
 #   sanitize: the same tests built with ASan+UBSan, .output-sanitize/tests/test_* (make sanitize)
-#   fuzz:     every .output-sanitize/fuzz/fuzz_* for FUZZ_SECONDS (default 20) from its seeds
+#   fuzz:     every .output-sanitize/fuzz/fuzz_* for FUZZ_SECONDS (default 60) from its seeds
 #             in tests/fuzz/corpus/NAME; a crash, leak, UBSan report or 10 s input fails
 #   e2e:      every tests/e2e/test_*.sh (needs root), 300 s each
 # Prints "PASS name (Ns)", "FAIL name ..." (with the tail of the test's output) or
 # "SKIP name: reason" (a test exits 77 only when the environment makes it impossible),
 # then one final line "tests: N passed, N failed[, N skipped]". Exit 1 if anything failed.
-# Environment: UNIT_TIMEOUT, E2E_TIMEOUT, FUZZ_SECONDS (seconds), TESTS_FILTER (regex on test names),
+# Environment: UNIT_TIMEOUT, E2E_TIMEOUT, FUZZ_SECONDS (seconds), FUZZ_JOBS (targets at once), TESTS_FILTER (regex on test names),
 # TLSPCAP (binary under test, default ./tlspcap), E2E_KEEP=1 (keep every e2e work dir).
 # Logs: .output/test-logs/<name>.log; failed e2e work dirs are kept under .output/e2e/;
 # fuzz inputs found are kept in .output-sanitize/fuzz-corpus/NAME, crashes in .output-sanitize/fuzz-crashes/.
@@ -33,13 +33,16 @@ esac
 
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 E2E_TIMEOUT=${E2E_TIMEOUT:-300}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
 TESTS_FILTER=${TESTS_FILTER:-}
 LOGDIR=$ROOT/.output/test-logs
 TAIL_LINES=${TAIL_LINES:-40}
 mkdir -p "$LOGDIR/sanitize" "$LOGDIR/fuzz"
-# Sanitizer reports are fatal and name the line (UBSan is built with -fno-sanitize-recover).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}
+# Sanitizer reports are fatal and name the line (UBSan is built with -fno-sanitize-recover);
+# strict_string_checks reports strtoul() and friends on bytes with no NUL in the buffer
+# even when the digits stop first (the redaction stage's held bytes are unterminated).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 passed=0
@@ -116,9 +119,13 @@ run_unit() {
 	fi
 }
 
-# Each fuzz target: its seeds (read only) plus the inputs it found before.
+# Each fuzz target: its seeds (read only) plus the inputs it found before.  Targets run
+# FUZZ_JOBS at a time (one per core): each is one single-threaded libFuzzer process, and
+# nothing else runs during this stage.  Results are reported in the targets' order.
 run_fuzz() {
-	local src name t seeds work crashes
+	local src name t seeds work crashes res=.output-sanitize/fuzz-results i=0 n p s f
+	rm -rf "$res"
+	mkdir -p "$res"
 	for src in tests/fuzz/fuzz_*.c; do
 		[ -e "$src" ] || continue
 		name=$(basename "$src" .c)
@@ -132,9 +139,24 @@ run_fuzz() {
 		work=.output-sanitize/fuzz-corpus/${name#fuzz_}
 		crashes=.output-sanitize/fuzz-crashes
 		mkdir -p "$work" "$crashes"
-		run_one "fuzz/$name" $((FUZZ_SECONDS + 120)) "$t" -max_total_time="$FUZZ_SECONDS" \
-			-timeout=10 -rss_limit_mb=2048 -error_exitcode=1 -print_final_stats=1 \
-			-artifact_prefix="$crashes/$name-" "$work" "$seeds"
+		while [ "$(jobs -rp | wc -l)" -ge "$FUZZ_JOBS" ]; do wait -n; done
+		i=$((i + 1))
+		(
+			passed=0 failed=0 skipped=0
+			run_one "fuzz/$name" $((FUZZ_SECONDS + 120)) "$t" -max_total_time="$FUZZ_SECONDS" \
+				-timeout=10 -rss_limit_mb=2048 -error_exitcode=1 -print_final_stats=1 \
+				-artifact_prefix="$crashes/$name-" "$work" "$seeds"
+			echo "$passed $failed $skipped" >"$res/$i.counts"
+		) >"$res/$i.out" &
+	done
+	wait
+	for ((n = 1; n <= i; n++)); do
+		cat "$res/$n.out"
+		if read -r p f s <"$res/$n.counts" 2>/dev/null; then
+			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		else
+			fail_one "fuzz target $n" "its runner left no result"
+		fi
 	done
 }
 
