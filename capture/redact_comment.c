@@ -223,8 +223,8 @@ static void args_line(struct redact_ctx *ctx, char *args, size_t len)
 	/* key=value and JSON fields anywhere (queries, -d 'password=...', conninfo strings) */
 	redact_fields__reset(&f, false);
 	redact_fields__scan(&f, ctx, (uint8_t *)args, len, NULL);
-	/* SQL given to a client (psql -c "alter user ... password '...'") */
-	redact_sql(ctx, (uint8_t *)args, len);
+	/* SQL given to a client (psql -c "alter user ... password '...'", mysql -e "...") */
+	redact_sql(ctx, (uint8_t *)args, len, client == C_MYSQL ? REDACT_SQL_MYSQL : REDACT_SQL_POSTGRES);
 }
 
 unsigned int redact_comment(const struct redact_policy *policy, struct redact_tally *tally, char *text)

@@ -96,7 +96,8 @@ static void pg_query(struct redact_ctx *ctx, uint8_t type, uint8_t *body, size_t
 		sql = end + 1;
 	}
 	end = memchr(sql, '\0', len - (size_t)(sql - body));
-	redact_sql(ctx, sql, end ? (size_t)(end - sql) : len - (size_t)(sql - body));
+	redact_sql(ctx, sql, end ? (size_t)(end - sql) : len - (size_t)(sql - body),
+		   REDACT_SQL_POSTGRES);
 }
 
 static size_t pg_process(void *state, struct redact_ctx *ctx, enum tcp_stream_dir dir, uint8_t *buf,

@@ -8,7 +8,7 @@
  *   redact_http1.c    HTTP/1.x messages       redact_hpack.c  HTTP/2 frames, HPACK
  *   redact_postgres.c PostgreSQL passwords    redact_redis.c  Redis AUTH and the like
  *   redact_mail.c     IMAP LOGIN/AUTHENTICATE, SMTP AUTH
- *   redact_sql.c      SQL text: PASSWORD '...' (PostgreSQL queries, psql -c)
+ *   redact_sql.c      SQL text: PASSWORD '...', IDENTIFIED BY '...' (queries, psql -c, mysql -e)
  *   redact_comment.c  packet comments (Args:)
  */
 #ifndef TLSPCAP_REDACT_PROTO_H
@@ -138,8 +138,13 @@ extern const struct redact_proto redact_text;
 /* The secrets of a packet comment's "Args:" line, overwritten in place; returns how many. */
 unsigned int redact_comment(const struct redact_policy *policy, struct redact_tally *tally, char *text);
 
-/* SQL text: the literal after each PASSWORD keyword, overwritten in place. */
-void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len);
+enum redact_sql_dialect {
+	REDACT_SQL_POSTGRES,      /* '...' without escapes, E'...', $$...$$, "identifier" */
+	REDACT_SQL_MYSQL,         /* '...' and "..." with backslash escapes, `identifier`, # comments */
+};
+
+/* SQL text: the literals that hold passwords (redact_sql.c), overwritten in place. */
+void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len, enum redact_sql_dialect dialect);
 
 /* A Redis command given as words (an inline command, redis-cli's arguments). */
 void redact_redis_command(struct redact_ctx *ctx, uint8_t *line, size_t len);

@@ -1,17 +1,43 @@
 // SPDX-License-Identifier: MIT
 /*
- * SQL text (a PostgreSQL query, psql -c on a command line): the string
- * literal right after a PASSWORD keyword, as in ALTER|CREATE USER|ROLE ...
- * PASSWORD '...' or a user mapping's OPTIONS (password '...'), in each of
- * its forms ('...', E'...', $$...$$, $tag$...$tag$).  Other literals,
- * quoted identifiers and comments are skipped, so a "password" inside them
- * is no keyword.  A literal left open runs to the end: fail closed.
+ * SQL text (a PostgreSQL or MySQL query, psql -c or mysql -e on a command
+ * line): the string literals that hold a password.
+ *   PASSWORD '...'                    ALTER|CREATE USER|ROLE, OPTIONS (password '...')
+ *   PASSWORD('...'), = '...'          MySQL's function, SET PASSWORD [FOR u] = ...,
+ *                                     MASTER_PASSWORD = '...' (any word ending in _password)
+ *   IDENTIFIED [WITH plugin] BY '...' and, in the same statement, AS '...',
+ *   IDENTIFIED VIA plugin USING ...   USING PASSWORD('...'), BY PASSWORD '...'
+ *   REPLACE '...'                     the current password (SET PASSWORD, ALTER USER)
+ * in each literal form of the dialect: PostgreSQL's '...', E'...',
+ * $$...$$, $tag$...$tag$; MySQL's '...' and "..." with backslash escapes,
+ * adjacent literals joined.  Other literals, quoted identifiers and
+ * comments are skipped, so a "password" inside them is no keyword; a
+ * comment between a keyword and its literal is passed over as a space, and
+ * MySQL's executable comments (/ *! ... * /) are read as SQL.  A literal left
+ * open runs to the end: fail closed.
  */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 #include "redact_proto.h"
+
+/* What the next literal is, by the tokens before it. */
+enum arm {
+	ARM_NONE,
+	ARM_NEXT,       /* a secret if it comes next (only spaces between) */
+	ARM_CALL,       /* a secret after "=", "(" or PASSWORD too */
+	ARM_FOR,        /* SET PASSWORD FOR user@host: the user, up to "=" */
+};
+
+struct sql_scan {
+	struct redact_ctx *ctx;
+	uint8_t *sql;
+	size_t len;
+	bool mysql;
+	enum arm arm;
+	bool identified;          /* IDENTIFIED seen in this statement */
+};
 
 /* Where the literal opened by @quote at @i ends (at its closing quote, or @len). */
 static size_t quoted_end(const uint8_t *sql, size_t i, size_t len, uint8_t quote, bool backslashes)
@@ -39,53 +65,137 @@ static size_t dollar_tag(const uint8_t *sql, size_t i, size_t len)
 	return j < len && sql[j] == '$' ? j - i + 1 : 0;
 }
 
-static void literal(struct redact_ctx *ctx, uint8_t *sql, size_t from, size_t to, bool secret)
+/* [@from, @to) holds a marker already (password='...' on a command line is a field too). */
+static bool redacted(const uint8_t *v, size_t from, size_t to)
 {
-	if (secret && from < to) {
-		redact_ctx__count(ctx, "sql password", 12);
-		redact_span(sql, from, to, NULL);
-	}
+	size_t k;
+
+	for (k = from; k < to; k++)
+		if (v[k] != redact_marker(k - from))
+			return false;
+	return true;
 }
 
-void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len)
+/* A literal's text, [@from, @to): overwritten when the tokens before armed it. */
+static void literal(struct sql_scan *s, size_t from, size_t to)
 {
-	bool after_password = false, secret;
+	bool secret = s->arm == ARM_NEXT || s->arm == ARM_CALL;
+
+	if (secret && from < to && !redacted(s->sql, from, to)) {
+		redact_ctx__count(s->ctx, "sql password", 12);
+		redact_span(s->sql, from, to, NULL);
+	}
+	/* MySQL joins 'a' 'b' into one string: the next one is the same password */
+	if (secret)
+		s->arm = ARM_NEXT;
+	else if (s->arm != ARM_FOR)
+		s->arm = ARM_NONE;
+}
+
+/* A string literal opened by the quote at @i: returns where the scan goes on. */
+static size_t string_literal(struct sql_scan *s, size_t i, bool backslashes)
+{
+	size_t end = quoted_end(s->sql, i, s->len, s->sql[i], backslashes);
+
+	literal(s, i + 1, end);
+	return end + 1;
+}
+
+static bool word_is(const uint8_t *w, size_t n, const char *name)
+{
+	return strlen(name) == n && !strncasecmp((const char *)w, name, n);
+}
+
+/* A keyword (or any word) of @n bytes at @w: what it arms. */
+static void word(struct sql_scan *s, const uint8_t *w, size_t n)
+{
+	if (s->arm == ARM_FOR)
+		return; /* the user's name */
+	if (word_is(w, n, "password") || (n > 9 && !strncasecmp((const char *)w + n - 9, "_password", 9)))
+		s->arm = ARM_CALL;
+	else if (s->arm == ARM_CALL && word_is(w, n, "for"))
+		s->arm = ARM_FOR;
+	else if (s->identified && (word_is(w, n, "by") || word_is(w, n, "as") || word_is(w, n, "using")))
+		s->arm = ARM_NEXT;
+	else if (word_is(w, n, "replace"))
+		s->arm = ARM_NEXT;
+	else
+		s->arm = ARM_NONE;
+	if (word_is(w, n, "identified"))
+		s->identified = true;
+}
+
+/* A comment at @i: its end, or @i when none starts there. */
+static size_t comment_end(const struct sql_scan *s, size_t i)
+{
+	const uint8_t *sql = s->sql, *close;
+	size_t len = s->len;
+
+	if (sql[i] == '-' && i + 1 < len && sql[i + 1] == '-' &&
+	    (!s->mysql || i + 2 == len || isspace(sql[i + 2]) || iscntrl(sql[i + 2]))) {
+		/* MySQL's "--" needs a space after: 1--1 is arithmetic */
+		close = memchr(sql + i, '\n', len - i);
+		return close ? (size_t)(close - sql) : len;
+	}
+	if (sql[i] == '#' && s->mysql) {
+		close = memchr(sql + i, '\n', len - i);
+		return close ? (size_t)(close - sql) : len;
+	}
+	if (sql[i] == '/' && i + 1 < len && sql[i + 1] == '*') {
+		if (s->mysql && i + 2 < len && (sql[i + 2] == '!' || (sql[i + 2] == 'M' && i + 3 < len && sql[i + 3] == '!'))) {
+			/* executable: what follows the version is SQL */
+			i += sql[i + 2] == '!' ? 3 : 4;
+			while (i < len && isdigit(sql[i]))
+				i++;
+			return i;
+		}
+		close = i + 4 <= len ? memmem(sql + i + 2, len - i - 2, "*/", 2) : NULL;
+		return close ? (size_t)(close - sql) + 2 : len;
+	}
+	return i;
+}
+
+void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len, enum redact_sql_dialect dialect)
+{
+	struct sql_scan s = { .ctx = ctx, .sql = sql, .len = len, .mysql = dialect == REDACT_SQL_MYSQL };
 	const uint8_t *close;
 	size_t i = 0, start, end, tag;
 
 	while (i < len) {
 		uint8_t c = sql[i];
 
-		secret = after_password;
-		if (!isspace(c))
-			after_password = false;
-		if (isalpha(c) || c == '_') {
+		if (isspace(c)) {
+			i++;
+		} else if ((end = comment_end(&s, i)) != i) {
+			i = end; /* as a space: the arm holds */
+		} else if (isalpha(c) || c == '_') {
 			for (start = i; i < len && (isalnum(sql[i]) || sql[i] == '_' || sql[i] == '$'); i++)
 				;
-			if (i - start == 1 && (c | 0x20) == 'e' && i < len && sql[i] == '\'') {
-				/* E'...': an escape string, backslashes escape */
-				end = quoted_end(sql, i, len, '\'', true);
-				literal(ctx, sql, i + 1, end, secret);
-				i = end + 1;
+			if (i < len && sql[i] == '\'' && (c == '_' || (i - start == 1 && strchr("eEnNbBxX", c)))) {
+				/* a prefix (E'...', N'...', _utf8mb4'...'): the literal keeps the arm */
+				i = string_literal(&s, i, s.mysql || (c | 0x20) == 'e');
 				continue;
 			}
-			after_password = i - start == 8 && !strncasecmp((const char *)sql + start, "password", 8);
-		} else if (c == '\'' || c == '"') {
-			end = quoted_end(sql, i, len, c, false);
-			literal(ctx, sql, i + 1, end, secret && c == '\'');
-			i = end + 1;
-		} else if (c == '$' && (tag = dollar_tag(sql, i, len))) {
+			word(&s, sql + start, i - start);
+		} else if (c == '\'' || (c == '"' && s.mysql)) {
+			i = string_literal(&s, i, s.mysql);
+		} else if (c == '"' || (c == '`' && s.mysql)) {
+			/* a quoted identifier */
+			i = quoted_end(sql, i, len, c, false) + 1;
+			if (s.arm != ARM_FOR)
+				s.arm = ARM_NONE;
+		} else if (c == '$' && !s.mysql && (tag = dollar_tag(sql, i, len))) {
 			close = i + 2 * tag <= len ? memmem(sql + i + tag, len - i - tag, sql + i, tag) : NULL;
 			end = close ? (size_t)(close - sql) : len;
-			literal(ctx, sql, i + tag, end, secret);
+			literal(&s, i + tag, end);
 			i = end + tag;
-		} else if (c == '-' && i + 1 < len && sql[i + 1] == '-') {
-			close = memchr(sql + i, '\n', len - i);
-			i = close ? (size_t)(close - sql) : len;
-		} else if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
-			close = i + 4 <= len ? memmem(sql + i + 2, len - i - 2, "*/", 2) : NULL;
-			i = close ? (size_t)(close - sql) + 2 : len;
 		} else {
+			if (c == ';')
+				s.identified = false;
+			if (c == '=' && (s.arm == ARM_FOR || s.arm == ARM_CALL))
+				s.arm = ARM_CALL;
+			else if (!(c == '(' && s.arm == ARM_CALL) && !((c == '@' || c == '.') && s.arm == ARM_FOR))
+				s.arm = ARM_NONE;
 			i++;
 		}
 	}

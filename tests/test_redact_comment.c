@@ -88,6 +88,9 @@ static void test_other_tools(void **state)
 	expect("mysql -h 127.0.0.1 -uapp -pmyPw0rd -E shop", "mysql -h 127.0.0.1 -uapp -pREDACTE -E shop", 1);
 	expect("/usr/bin/mariadb-dump -p shop", "/usr/bin/mariadb-dump -p shop", 0);
 	expect("mysqladmin --password=adm1nPw -P 3307 status", "mysqladmin --password=REDACTE -P 3307 status", 1);
+	/* mysql -e: MySQL's SQL, backslash escapes and all */
+	expect("mysql -uapp -pmyPw0rd -e ALTER USER app IDENTIFIED BY 'p\\'w1'; SET PASSWORD FOR app = PASSWORD('pw2')",
+	       "mysql -uapp -pREDACTE -e ALTER USER app IDENTIFIED BY 'REDAC'; SET PASSWORD FOR app = PASSWORD('RED')", 3);
 	expect("ssh -p2222 host", "ssh -p2222 host", 0);
 }
 
