@@ -463,7 +463,7 @@ struct redact_stream {
 };
 
 static const struct redact_proto *const protocols[] = {
-	&redact_http2, &redact_http1, &redact_postgres, &redact_redis, &redact_mail,
+	&redact_http2, &redact_http1, &redact_postgres, &redact_redis, &redact_mail, &redact_mysql,
 };
 
 struct redact_stream *redact_stream__new(struct redactor *r, bool joined)

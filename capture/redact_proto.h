@@ -8,6 +8,7 @@
  *   redact_http1.c    HTTP/1.x messages       redact_hpack.c  HTTP/2 frames, HPACK
  *   redact_postgres.c PostgreSQL passwords    redact_redis.c  Redis AUTH and the like
  *   redact_mail.c     IMAP LOGIN/AUTHENTICATE, SMTP AUTH
+ *   redact_mysql.c    MySQL/MariaDB auth data and queries
  *   redact_sql.c      SQL text: PASSWORD '...', IDENTIFIED BY '...' (queries, psql -c, mysql -e)
  *   redact_comment.c  packet comments (Args:)
  */
@@ -133,6 +134,7 @@ extern const struct redact_proto redact_http2;
 extern const struct redact_proto redact_postgres;
 extern const struct redact_proto redact_redis;
 extern const struct redact_proto redact_mail;
+extern const struct redact_proto redact_mysql;
 extern const struct redact_proto redact_text;
 
 /* The secrets of a packet comment's "Args:" line, overwritten in place; returns how many. */

@@ -21,6 +21,14 @@ def pg(mtype, body):
     return mtype + (len(body) + 4).to_bytes(4, "big") + body
 
 
+def mysql(seq, payload):
+    return len(payload).to_bytes(3, "little") + bytes([seq]) + payload
+
+
+# HandshakeResponse41 inside TLS (sequence 2): PROTOCOL_41, SSL, SECURE_CONNECTION, PLUGIN_AUTH(_LENENC)
+MYSQL_HR = mysql(2, bytes.fromhex("09aa2a00000000012d") + bytes(23) + b"app\0\x04scr4db\0x\0")
+
+
 def frame(ftype, flags, stream, payload):
     return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + stream.to_bytes(4, "big") + payload
 
@@ -60,6 +68,10 @@ SEEDS = {
                      (S2C, b"R\0\0\0\x08\0\0\0\0"),
                      (C2S, pg(b"Q", b"alter user a password 'p''w' -- 'x'\n$$y\0")),
                      (C2S, pg(b"P", b"s\0create role b password E'\\'\0\0\0"))],
+    "mysql": [(C2S, MYSQL_HR), (S2C, mysql(3, b"\xfemysql_clear_password\0")), (C2S, mysql(4, b"pw\0")),
+              (S2C, mysql(5, bytes(7))),
+              (C2S, mysql(0, b"\x03ALTER USER u IDENTIFIED BY 'p\\'w'; SET PASSWORD = PASSWORD(\"x\")")),
+              (C2S, mysql(0, b"\x11u\0\x02ab\0")), (S2C, mysql(1, b"\x01\x04")), (C2S, mysql(2, b"pw"))],
     "documents": [(C2S, b"POST / HTTP/1.1\r\nContent-Length: 58\r\n\r\n"
                         b"<a><ns:password x='1'>p</ns:password><token/></a>\npass: w\n")],
 }
