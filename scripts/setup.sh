@@ -27,6 +27,8 @@ PACKAGES=(
 	# Redaction of database passwords (tests/e2e/test_redact_db.sh): psql against a
 	# PostgreSQL server with TLS, redis-cli --tls against redis-server
 	postgresql postgresql-client redis-server redis-tools
+	# ... and of MySQL/MariaDB (tests/e2e/test_redact_mysql.sh): mariadb against mariadbd
+	mariadb-server mariadb-client
 	# The benchmark's peer tracer (scripts/bench.sh: bcc's sslsniff in bpftrace).
 	bpftrace
 	# perf stat counts the Go peers' EAGAIN reads and writes (tests/e2e/test_go_concurrent.sh)
