@@ -7,7 +7,7 @@ BORINGSSL_DIR := /usr/lib/x86_64-linux-gnu/android
 SAMPLE_PEERS := $(SAMPLES_OUT)/tls_peer_boringssl $(SAMPLES_OUT)/tls_peer_wolfssl \
 	$(SAMPLES_OUT)/tls_peer_mbedtls $(SAMPLES_OUT)/nss_writev_client \
 	$(SAMPLES_OUT)/bio_ssl_client $(SAMPLES_OUT)/late_tls_client \
-	$(SAMPLES_OUT)/thread_exit_client
+	$(SAMPLES_OUT)/thread_exit_client $(SAMPLES_OUT)/ssl_record_preload.so
 
 .PHONY: samples
 samples: $(SAMPLE_PEERS)
@@ -62,3 +62,9 @@ $(SAMPLES_OUT)/late_tls_client: samples/late_tls_client.c | $(SAMPLES_OUT)
 $(SAMPLES_OUT)/thread_exit_client: samples/thread_exit_client.c | $(SAMPLES_OUT)
 	$(call msg,SAMPLE,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lssl -lcrypto -pthread -o $@
+
+# LD_PRELOAD library recording a process's SSL_write/SSL_read plaintext, the truth for
+# peers whose bytes no script sees (tests/e2e/test_grpc_python.sh: gRPC core).
+$(SAMPLES_OUT)/ssl_record_preload.so: samples/ssl_record_preload.c | $(SAMPLES_OUT)
+	$(call msg,SAMPLE,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared $< -ldl -pthread -o $@

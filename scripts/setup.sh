@@ -33,6 +33,8 @@ PACKAGES=(
 	bpftrace
 	# perf stat counts the Go peers' EAGAIN reads and writes (tests/e2e/test_go_concurrent.sh)
 	linux-perf
+	# gRPC core from python, on the system libssl (tests/e2e/test_grpc_python.sh)
+	python3-grpcio
 	# The e2e harness (tests/e2e) also uses timeout/env --default-signal/mkfifo/od
 	# (coreutils), cmp (diffutils) and mountpoint (util-linux): essential packages.
 )

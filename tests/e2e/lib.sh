@@ -24,6 +24,7 @@
 #   assert_tshark_reads F       assert_no_expert_warnings F [ARGS]  frame_count F [FILTER]
 #   assert_no_secrets F SECRET...  none in F's bytes (a .zst: its decompressed bytes)
 #   tfields F FILTER FIELD...   stream_bytes F STREAM client|server
+#   h2_header_fields F FIELD TSHARK_ARGS...   "name<TAB>value|repr" per HTTP/2 header field
 #   streams_with_comment F REGEX   streams_with_key F KEY VALUE  stream_comment F STREAM
 #   probe_links                 number of BPF links whose program is one of tlspcap's
 #   assert_eq A B WHAT  assert_ne A B WHAT  assert_ge A B WHAT  assert_contains HAY NEEDLE WHAT
@@ -460,6 +461,22 @@ tfields() {
 	shift 2
 	for x in "$@"; do a+=(-e "$x"); done
 	tsh -r "$f" -Y "$filter" -T fields "${a[@]}"
+}
+
+# h2_header_fields F FIELD TSHARK_ARGS...: one "name<TAB>FIELD" line per HTTP/2 header
+# field of the frames TSHARK_ARGS select (-Y ...), FIELD being http2.header.value or
+# http2.header.repr (the unit separator keeps values with commas whole)
+h2_header_fields() {
+	local f=$1 field=$2
+	shift 2
+	tsh -r "$f" "$@" -T fields -E aggregator=$'\x1f' -e http2.header.name -e "$field" |
+		"$PY" -c '
+import sys
+for line in sys.stdin:
+    f = line.rstrip("\n").split("\t")
+    if len(f) == 2:
+        for n, v in zip(f[0].split("\x1f"), f[1].split("\x1f")):
+            print(n + "\t" + v)'
 }
 
 # stream_bytes F STREAM client|server : payload of one direction of tcp.stream to stdout

@@ -58,18 +58,7 @@ assert_no_expert_warnings "$F" "${D[@]}"
 assert_eq "$(capture_stat 'bytes lost')" 0 "bytes lost (summary)"
 
 # indexing happened: x-api-key first as a literal with incremental indexing, then by index
-# one "name<TAB>repr" / "name<TAB>value" line per header field (the unit separator keeps
-# values with commas whole)
-headers() {
-	tsh -r "$F" "${D[@]}" -Y http2 -T fields -E aggregator=$'\x1f' -e http2.header.name -e "$1" |
-		"$PY" -c '
-import sys
-for line in sys.stdin:
-    f = line.rstrip("\n").split("\t")
-    if len(f) == 2:
-        for n, v in zip(f[0].split("\x1f"), f[1].split("\x1f")):
-            print(n + "\t" + v)'
-}
+headers() { h2_header_fields "$F" "$1" "${D[@]}" -Y http2; }
 reprs=$(headers http2.header.repr)
 printf '%s\n' "$reprs" >reprs.txt
 inc=$(grep -c $'^x-api-key\tLiteral Header Field with Incremental Indexing' reprs.txt || true)
