@@ -113,7 +113,11 @@ struct tcp_stream_table {
 	uint16_t ip_id;
 	uint64_t opened; /* streams ever opened: varies the ISNs */
 	struct tcp_stream_counters counters;
-	/* Every tuple used in this file (open addressing, linear probing). */
+	/* The tuple of every open stream, and the bump cursors of real tuples
+	 * (open addressing, linear probing).  A closed stream's tuple is free
+	 * again: a later SYN with a new ISN on it is a new tcp.stream for tshark,
+	 * and the set stays as big as the streams open at once, not as all of a
+	 * long run's (nor does a busy pair run out of its 65535 client ports). */
 	struct tuple_slot *slots;
 	size_t cap, used;
 	/* One frame at a time is built here: no allocation per packet. */
@@ -259,6 +263,30 @@ static struct tuple_slot *table__find(const struct tcp_stream_table *t, const st
 static bool table__has(const struct tcp_stream_table *t, const struct stream_tuple *k)
 {
 	return table__find(t, k)->hash != 0;
+}
+
+/* Deletion without tombstones (Knuth 6.4, algorithm R): the rest of the probe run moves up. */
+static void table__remove(struct tcp_stream_table *t, const struct stream_tuple *k)
+{
+	struct tuple_slot *slot = table__find(t, k);
+	size_t mask = t->cap - 1, hole, j, home;
+
+	if (!slot->hash)
+		return;
+	hole = j = (size_t)(slot - t->slots);
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!t->slots[j].hash)
+			break;
+		home = t->slots[j].hash & mask;
+		/* an entry whose home lies cyclically in (hole, j] is still reachable */
+		if (hole <= j ? hole < home && home <= j : hole < home || home <= j)
+			continue;
+		t->slots[hole] = t->slots[j];
+		hole = j;
+	}
+	t->slots[hole].hash = 0;
+	t->used--;
 }
 
 static int table__add(struct tcp_stream_table *t, const struct stream_tuple *k)
@@ -506,7 +534,7 @@ static bool port_usable_for_client(uint16_t port)
 
 /*
  * Fills s->tuple: remapped ports, and a client port bumped past every tuple
- * this file already holds, so no two streams merge into one tcp.stream.
+ * an open stream holds, so no two streams merge into one tcp.stream.
  * The entry of the original tuple remembers where the last bump ended, so
  * many streams with one real tuple (both ends traced, unknown tuples as
  * 0.0.0.0:0) cost O(1) each instead of rescanning the taken ports.
@@ -575,6 +603,7 @@ struct tcp_stream *tcp_stream__open(struct tcp_stream_table *t, const struct tcp
 {
 	struct tcp_stream *s = NULL;
 	struct segment seg = { .timestamp_ns = timestamp_ns };
+	bool picked = false;
 	int err;
 
 	if (!t || !info || !endpoint_valid(&info->client) ||
@@ -593,6 +622,7 @@ struct tcp_stream *tcp_stream__open(struct tcp_stream_table *t, const struct tcp
 	err = stream__pick_tuple(s, info);
 	if (err)
 		goto cleanup;
+	picked = true;
 	stream__pick_isns(s, info);
 	t->opened++;
 
@@ -627,6 +657,8 @@ struct tcp_stream *tcp_stream__open(struct tcp_stream_table *t, const struct tcp
 	return s;
 
 cleanup:
+	if (picked)
+		table__remove(t, &s->tuple);
 	free(s);
 	errno = -err;
 	return NULL;
@@ -790,6 +822,7 @@ int tcp_stream__close(struct tcp_stream *s, uint64_t timestamp_ns, const char *c
 	err = stream__emit(s, &ack);
 cleanup:
 	stream__drop_intro(s);
+	table__remove(s->t, &s->tuple);
 	free(s);
 	return err;
 }

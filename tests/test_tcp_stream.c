@@ -508,7 +508,7 @@ static void test_tuple_uniqueness(void **state)
 	struct tcp_stream_info tls_next = info_v4("10.0.0.1", 442, "10.0.0.2", 7777);
 	struct tcp_stream_info top = info_v4("10.0.0.1", 65535, "10.0.0.2", 7777);
 	struct tcp_stream_info unknown = info_v4("0.0.0.0", 0, "0.0.0.0", 0);
-	struct tcp_stream *a, *b, *s;
+	struct tcp_stream *a, *b, *s, *open[4];
 	char *ports;
 	int i;
 
@@ -520,16 +520,16 @@ static void test_tuple_uniqueness(void **state)
 	write_ok(b, TCP_STREAM_CLIENT_TO_SERVER, 0, "abc", 3);
 	assert_int_equal(tcp_stream__close(a, T0 + 1000, NULL), 0);
 	assert_int_equal(tcp_stream__close(b, T0 + 1000, NULL), 0);
-	/* and once more after both closed: the table remembers */
+	/* once both closed, the tuple is free: a new SYN, a new tcp.stream, no warning */
 	s = open_ok(c, &same);
 	assert_int_equal(tcp_stream__close(s, T0 + 2000, NULL), 0);
 	/* bumping skips TLS ports (443) and 0 */
 	for (i = 0; i < 2; i++) {
-		s = open_ok(c, &tls_next);
-		assert_int_equal(tcp_stream__close(s, T0 + 3000, NULL), 0);
-		s = open_ok(c, &top);
-		assert_int_equal(tcp_stream__close(s, T0 + 3000, NULL), 0);
+		open[2 * i] = open_ok(c, &tls_next);
+		open[2 * i + 1] = open_ok(c, &top);
 	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(tcp_stream__close(open[i], T0 + 3000, NULL), 0);
 	/* many unknown tuples stay cheap and distinct */
 	for (i = 0; i < 20000; i++) {
 		s = tcp_stream__open(c->t, &unknown, T0 + 4000);
@@ -543,7 +543,7 @@ static void test_tuple_uniqueness(void **state)
 	assert_non_null(ports);
 	assert_string_equal(ports, "0\t40007\t80\n"
 				   "1\t40008\t80\n"
-				   "2\t40009\t80\n"
+				   "2\t40007\t80\n"
 				   "3\t442\t7777\n"
 				   "4\t65535\t7777\n"
 				   "5\t444\t7777\n"
@@ -559,6 +559,30 @@ static void test_tuple_uniqueness(void **state)
 	assert_int_equal(atoi(ports), 20000);
 	free(ports);
 	tshark_assert_clean(c->path);
+}
+
+/*
+ * A long run: one client and server pair makes far more connections than it
+ * has client ports, its real ports cycling as the kernel hands them out again.
+ * Each closed stream gives its tuple back, so every one opens.
+ */
+static void test_tuples_given_back(void **state)
+{
+	struct ctx *c = *state;
+	struct tcp_stream_info in = info_v4("10.0.0.1", 0, "10.0.0.2", 5432);
+	struct tcp_stream *s, *keep;
+	int i;
+
+	keep = open_ok(c, &in); /* one stays open throughout, holding its tuple */
+	for (i = 0; i < 70000; i++) {
+		in.client.port = 32768 + i % 28232;
+		s = tcp_stream__open(c->t, &in, T0 + i);
+		if (!s)
+			fail_msg("stream %d did not open: %s", i, strerror(errno));
+		assert_int_equal(tcp_stream__close(s, T0 + i, NULL), 0);
+	}
+	assert_int_equal(tcp_stream__close(keep, T0 + i, NULL), 0);
+	assert_int_equal(tcp_stream_table__counters(c->t)->streams, 70001);
 }
 
 static void test_comments_and_direction(void **state)
@@ -741,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_plaintext_port_table),
 		cmocka_unit_test_setup_teardown(test_tls_port_remap_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tuple_uniqueness, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tuples_given_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_comments_and_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
