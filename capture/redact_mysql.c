@@ -321,8 +321,8 @@ static size_t my_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 
 /*
  * After a gap: a record of whole packets, their sequence ids in a row; the
- * client's a command (sequence 0).  The first packet of a direction is no
- * place to resync from: the handshake response is parsed only where seen.
+ * client's a command (sequence 0).  Never in a compressed connection, nor
+ * before the handshake response, which is parsed only where seen.
  */
 static bool my_resync(void *state, enum tcp_stream_dir dir, const uint8_t *buf, size_t len)
 {
@@ -331,7 +331,8 @@ static bool my_resync(void *state, enum tcp_stream_dir dir, const uint8_t *buf, 
 	uint32_t plen;
 	int prev = -1;
 
-	if (!my || !my->half[dir].started || len < HEADER + 1)
+	if (!my || !my->half[dir].started || len < HEADER + 1 ||
+	    (my->caps & (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION)))
 		return false;
 	if (dir == TCP_STREAM_CLIENT_TO_SERVER && (buf[3] || (buf[HEADER] >= 0x20 && buf[HEADER] != 0xfa)))
 		return false;

@@ -247,6 +247,90 @@ static void test_gap_and_bad_packet(void **state)
 }
 
 /*
+ * LOCAL INFILE: once authenticated, the client's packets after the server's
+ * request (0xfb) are the file's content and pass; after the next command,
+ * a packet inside an exchange is credential material again.
+ */
+static void test_local_infile(void **state)
+{
+	static const struct turn turns[] = {
+		TURN(C2S, HR),
+		TURN(S2C, OK("\x03")),
+		TURN(C2S, "\x28\0\0\0\x03LOAD DATA LOCAL INFILE 'f' INTO TABLE t"),
+		TURN(S2C, "\x02\0\0\x01\xfb" "f"),
+		TURN(C2S, "\x0a\0\0\x02" "row1,kept\n" "\0\0\0\x03"),
+		TURN(S2C, OK("\x04")),
+		TURN(C2S, "\x01\0\0\0\x0e"),             /* COM_PING */
+		TURN(C2S, "\x06\0\0\x01" "n0tF1l"),       /* no file asked for */
+	};
+	struct harness h;
+
+	redact_conversation(&h, turns, sizeof(turns) / sizeof(turns[0]), 12);
+	assert_int_equal(h.out_len[C2S], HR_LEN + 44 + 18 + 5 + 10);
+	assert_memory_equal(h.out[C2S] + HR_LEN + 44, turns[4].data, 18);
+	assert_memory_equal(h.out[C2S] + HR_LEN + 44 + 18 + 5, "\x06\0\0\x01REDACT", 10);
+	assert_string_equal(h.summary, "Redacted: 2 values (mysql auth data: 2)");
+	harness_free(&h);
+}
+
+/*
+ * The server's bytes first (its answer to the handshake response, sequence
+ * 3): MySQL too.  A client asking for compression: what follows its
+ * handshake response cannot be read, so it is masked.
+ */
+static void test_server_first_and_compression(void **state)
+{
+	static const char compress[] = "\x52\0\0\x02" "\x29\xaa\x2a\0" "\0\0\0\x01" "\x2d"
+		"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" "app\0\x14" "Scr4mbleScr4mble0123" HR_TAIL;
+	struct harness h;
+
+	harness_open(&h);
+	harness_feed(&h, S2C, OK("\x03"), 11, 0);
+	harness_feed(&h, C2S, HR, HR_LEN, 0);
+	harness_close(&h);
+	assert_memory_equal(h.out[C2S], HR_MASKED, HR_LEN);
+	assert_memory_equal(h.out[S2C], OK("\x03"), 11);
+	harness_free(&h);
+
+	harness_open(&h);
+	harness_feed(&h, C2S, compress, sizeof(compress) - 1, 0);
+	harness_feed(&h, S2C, OK("\x03"), 11, 0);
+	/* a compressed packet that would look like a command: no resync in there */
+	harness_feed(&h, C2S, "\x0b\0\0\0\x0b\0\0\x03select", 15, 0);
+	harness_close(&h);
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "Scr4mble", 8));
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "select", 6));
+	assert_string_equal(h.summary, "Redacted: 1 value (mysql auth data: 1)\nRedacted: 26 bytes masked "
+				       "entirely (MySQL compressed protocol: their meaning was not sure)");
+	harness_free(&h);
+}
+
+/* MySQL 8's query attributes before the SQL: none, the SQL is read; some, all of it is masked. */
+static void test_query_attributes(void **state)
+{
+	/* HR with CLIENT_QUERY_ATTRIBUTES (1 << 27) */
+	static const char attrs_hr[] = "\x52\0\0\x02" "\x09\xaa\x2a\x08" "\0\0\0\x01" "\x2d"
+		"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" "app\0\x14" "Scr4mbleScr4mble0123" HR_TAIL;
+	static const struct turn turns[] = {
+		TURN(C2S, attrs_hr),
+		TURN(S2C, OK("\x03")),
+		/* no attributes (count 0, one set), then the SQL */
+		TURN(C2S, "\x23\0\0\0\x03\x00\x01" "ALTER USER u IDENTIFIED BY 'pw1'"),
+		/* one attribute: null bitmap, bound, type, name, value "'", then SQL */
+		TURN(C2S, "\x2b\0\0\0\x03\x01\x01\x00\x01\xfe\x00\x01n\x01'" "ALTER USER u IDENTIFIED BY 'pw2'"),
+	};
+	struct harness h;
+
+	redact_conversation(&h, turns, 4, 12);
+	assert_memory_equal(h.out[C2S] + HR_LEN + 7, "ALTER USER u IDENTIFIED BY 'RED'", 32);
+	assert_memory_equal(h.out[C2S] + HR_LEN + 39, "\x2b\0\0\0\x03REDACTEDxxx", 16);
+	assert_null(memmem(h.out[C2S], h.out_len[C2S], "pw2", 3));
+	assert_string_equal(h.summary, "Redacted: 3 values (mysql auth data: 1, sql password: 1, "
+				       "mysql query attributes: 1)");
+	harness_free(&h);
+}
+
+/*
  * Not MySQL: text, HTTP and PostgreSQL keep their own rules (were they taken
  * for MySQL, the length check would mask them whole).  A handshake response
  * with sequence 1 comes with no SSLRequest before it, so never inside TLS.
@@ -287,6 +371,9 @@ int main(void)
 		cmocka_unit_test(test_query_split),
 		cmocka_unit_test(test_long_queries),
 		cmocka_unit_test(test_gap_and_bad_packet),
+		cmocka_unit_test(test_local_infile),
+		cmocka_unit_test(test_server_first_and_compression),
+		cmocka_unit_test(test_query_attributes),
 		cmocka_unit_test(test_not_mysql),
 	};
 
