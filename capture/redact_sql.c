@@ -9,8 +9,9 @@
  *   IDENTIFIED VIA plugin USING ...   USING PASSWORD('...'), BY PASSWORD '...'
  *   REPLACE '...'                     the current password (SET PASSWORD, ALTER USER)
  * in each literal form of the dialect: PostgreSQL's '...', E'...',
- * $$...$$, $tag$...$tag$; MySQL's '...' and "..." with backslash escapes,
- * adjacent literals joined.  Other literals, quoted identifiers and
+ * $$...$$, $tag$...$tag$; MySQL's '...' and "..." with backslash escapes
+ * and then again without them (NO_BACKSLASH_ESCAPES), adjacent literals
+ * joined.  Other literals, quoted identifiers and
  * comments are skipped, so a "password" inside them is no keyword; a
  * comment between a keyword and its literal is passed over as a space, and
  * MySQL's executable comments (/ *! ... * /) are read as SQL.  A literal left
@@ -35,6 +36,7 @@ struct sql_scan {
 	uint8_t *sql;
 	size_t len;
 	bool mysql;
+	bool backslashes;         /* MySQL's default; off in sql_mode NO_BACKSLASH_ESCAPES */
 	enum arm arm;
 	bool identified;          /* IDENTIFIED seen in this statement */
 };
@@ -155,9 +157,9 @@ static size_t comment_end(const struct sql_scan *s, size_t i)
 	return i;
 }
 
-void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len, enum redact_sql_dialect dialect)
+static void sql_scan(struct redact_ctx *ctx, uint8_t *sql, size_t len, bool mysql, bool backslashes)
 {
-	struct sql_scan s = { .ctx = ctx, .sql = sql, .len = len, .mysql = dialect == REDACT_SQL_MYSQL };
+	struct sql_scan s = { .ctx = ctx, .sql = sql, .len = len, .mysql = mysql, .backslashes = backslashes };
 	const uint8_t *close;
 	size_t i = 0, start, end, tag;
 
@@ -173,12 +175,12 @@ void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len, enum redact_sq
 				;
 			if (i < len && sql[i] == '\'' && (c == '_' || (i - start == 1 && strchr("eEnNbBxX", c)))) {
 				/* a prefix (E'...', N'...', _utf8mb4'...'): the literal keeps the arm */
-				i = string_literal(&s, i, s.mysql || (c | 0x20) == 'e');
+				i = string_literal(&s, i, s.backslashes || (c | 0x20) == 'e');
 				continue;
 			}
 			word(&s, sql + start, i - start);
 		} else if (c == '\'' || (c == '"' && s.mysql)) {
-			i = string_literal(&s, i, s.mysql);
+			i = string_literal(&s, i, s.backslashes);
 		} else if (c == '"' || (c == '`' && s.mysql)) {
 			/* a quoted identifier */
 			i = quoted_end(sql, i, len, c, false) + 1;
@@ -199,4 +201,13 @@ void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len, enum redact_sq
 			i++;
 		}
 	}
+}
+
+void redact_sql(struct redact_ctx *ctx, uint8_t *sql, size_t len, enum redact_sql_dialect dialect)
+{
+	sql_scan(ctx, sql, len, dialect == REDACT_SQL_MYSQL, dialect == REDACT_SQL_MYSQL);
+	/* the server's sql_mode is not known: what is a literal without backslash
+	 * escapes too ('a\' ends there); literals masked already are not counted again */
+	if (dialect == REDACT_SQL_MYSQL)
+		sql_scan(ctx, sql, len, true, false);
 }

@@ -115,6 +115,7 @@ static void test_sql_forms(void **state)
 		"GRANT ALL ON *.* TO u6@'%' IDENTIFIED BY 'p\\'w6'; SELECT 'keep', `password` FROM t -- IDENTIFIED BY 'x'",
 		"select 1 # password 'x'\n; CREATE USER u7 IDENTIFIED BY /* c */ _utf8mb4'pw7' 'more7'",
 		"/*!80000 ALTER USER u8 IDENTIFIED BY 'pw8' */",
+		"SELECT 'a\\'; ALTER USER u9 IDENTIFIED BY 'pw9'", /* sql_mode NO_BACKSLASH_ESCAPES */
 	};
 	static const char *const want[] = {
 		"ALTER USER 'app'@'%' IDENTIFIED BY 'RED'",
@@ -125,27 +126,28 @@ static void test_sql_forms(void **state)
 		"GRANT ALL ON *.* TO u6@'%' IDENTIFIED BY 'REDAC'; SELECT 'keep', `password` FROM t -- IDENTIFIED BY 'x'",
 		"select 1 # password 'x'\n; CREATE USER u7 IDENTIFIED BY /* c */ _utf8mb4'RED' 'REDAC'",
 		"/*!80000 ALTER USER u8 IDENTIFIED BY 'RED' */",
+		"SELECT 'a\\'; ALTER USER u9 IDENTIFIED BY 'RED'",
 	};
-	uint8_t q[8][256];
-	struct turn turns[10] = { TURN(C2S, HR), TURN(S2C, OK("\x03")) };
+	uint8_t q[9][256];
+	struct turn turns[11] = { TURN(C2S, HR), TURN(S2C, OK("\x03")) };
 	const char *out;
 	struct harness h;
 	size_t i;
 
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 9; i++) {
 		turns[2 + i].dir = C2S;
 		turns[2 + i].data = q[i];
 		turns[2 + i].len = query(q[i], i == 7 ? 0x16 : 0x03, in[i]);
 	}
-	redact_conversation(&h, turns, 10, 12);
+	redact_conversation(&h, turns, 11, 12);
 	out = h.out[C2S] + HR_LEN;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 9; i++) {
 		assert_memory_equal(out, q[i], 5);
 		if (memcmp(out + 5, want[i], strlen(want[i])))
 			fail_msg("query %zu gives\n%.*s", i, (int)strlen(want[i]), out + 5);
 		out += turns[2 + i].len;
 	}
-	assert_string_equal(h.summary, "Redacted: 11 values (mysql auth data: 1, sql password: 10)");
+	assert_string_equal(h.summary, "Redacted: 12 values (mysql auth data: 1, sql password: 11)");
 	harness_free(&h);
 }
 
