@@ -7,7 +7,10 @@
  * receiver's dynamic table (entry sizes, so evictions) and every later
  * indexed reference stay consistent.  A Huffman-coded value is re-encoded:
  * the redacted run of symbols becomes as many symbols of the same total bit
- * length.  DATA payloads go through the field scanner, per stream.
+ * length.  DATA payloads go through the field scanner, per stream; a gRPC
+ * stream's (content-type application/grpc) message by message, a message
+ * whose compressed flag is set being masked whole (fail closed), its 5-byte
+ * prefix kept so the framing still reads.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #define STATIC_ENTRIES 61
 #define EOS 256
 #define MAX_BITS 30
+#define GRPC_PREFIX 5            /* compressed flag, 32-bit big-endian length */
 
 enum {
 	FRAME_DATA = 0x0,
@@ -267,6 +271,7 @@ static void huffman_refill(uint8_t *in, const uint8_t *sym, const uint8_t *bits,
 struct table_entry {
 	char *name;
 	size_t size;     /* name + value + 32, RFC 7541 4.1 */
+	bool grpc;       /* a gRPC content-type: the one value an indexed use needs */
 };
 
 /* One direction's dynamic table: the newest entry is index 62. */
@@ -288,7 +293,8 @@ static void table_evict(struct hpack_table *t, size_t room)
 	}
 }
 
-static int table_add(struct hpack_table *t, const char *name, size_t name_len, size_t value_len)
+static int table_add(struct hpack_table *t, const char *name, size_t name_len, size_t value_len,
+		     bool grpc)
 {
 	size_t size = name_len + value_len + 32, i;
 	struct table_entry *grown;
@@ -314,6 +320,7 @@ static int table_add(struct hpack_table *t, const char *name, size_t name_len, s
 	if (!t->e[t->head].name)
 		return -ENOMEM;
 	t->e[t->head].size = size;
+	t->e[t->head].grpc = grpc;
 	t->size += size;
 	t->count++;
 	return 0;
@@ -328,21 +335,39 @@ static void table_free(struct hpack_table *t)
 	free(t->e);
 }
 
+/* The dynamic table's entry at HPACK index @index, or NULL (static or beyond the table). */
+static const struct table_entry *table_entry(const struct hpack_table *t, uint64_t index)
+{
+	if (index > STATIC_ENTRIES && index - STATIC_ENTRIES - 1 < t->count)
+		return &t->e[(t->head + index - STATIC_ENTRIES - 1) % t->cap];
+	return NULL;
+}
+
 /* The name at HPACK index @index, or NULL for an index no table has. */
 static const char *table_name(const struct hpack_table *t, uint64_t index)
 {
+	const struct table_entry *e = table_entry(t, index);
+
 	if (index >= 1 && index <= STATIC_ENTRIES)
 		return static_names[index - 1];
-	if (index > STATIC_ENTRIES && index - STATIC_ENTRIES - 1 < t->count)
-		return t->e[(t->head + index - STATIC_ENTRIES - 1) % t->cap].name;
-	return NULL;
+	return e ? e->name : NULL;
 }
+
+/* A gRPC body: length-prefixed messages, each scanned or masked on its own. */
+struct grpc_body {
+	bool on;
+	uint8_t prefix_seen;         /* bytes of the current message's prefix passed */
+	bool compressed;
+	uint32_t left;               /* bytes of the current message still to come */
+	struct redact_opaque message; /* the current message, when compressed */
+};
 
 struct h2_body {
 	uint32_t stream_id;
 	uint64_t used;
 	struct redact_fields fields;
 	struct redact_opaque opaque; /* compressed or multipart: masked whole */
+	struct grpc_body grpc;
 };
 
 struct h2_half {
@@ -455,10 +480,21 @@ static bool block_string(struct hpack_block *b, size_t *start, size_t *n, bool *
 	return true;
 }
 
+/* application/grpc, alone or with a suffix (+proto, +json) or parameters; not grpc-web. */
+static bool grpc_type(const char *name, const uint8_t *value, size_t len)
+{
+	static const char type[] = "application/grpc";
+	size_t n = sizeof(type) - 1;
+
+	return !strcmp(name, "content-type") && value && len >= n && !memcmp(value, type, n) &&
+	       (len == n || value[n] == '+' || value[n] == ';');
+}
+
 /*
  * Headers that make the stream's body unreadable to the field scanner: a
  * content coding (any but identity; unknown when @value is NULL) or a
- * multipart type.  Fail closed: that body is masked whole.
+ * multipart type.  Fail closed: that body is masked whole.  A gRPC type: the
+ * body is read message by message.
  */
 static void note_body_header(struct hpack_block *b, const char *name, const uint8_t *value,
 			     size_t len)
@@ -469,6 +505,22 @@ static void note_body_header(struct hpack_block *b, const char *name, const uint
 		b->body->opaque.why = "compressed body";
 	else if (!strcmp(name, "content-type") && value && memmem(value, len, "multipart/", 10))
 		b->body->opaque.why = "multipart body";
+	else if (grpc_type(name, value, len))
+		b->body->grpc.on = true;
+}
+
+/*
+ * An indexed field: the dynamic table keeps no values, so an indexed coding is
+ * unknown (fail closed); a gRPC content-type is known by its entry.
+ */
+static void note_indexed_header(struct hpack_block *b, uint64_t index)
+{
+	const struct table_entry *e = table_entry(&b->h->table, index);
+
+	if (e && e->grpc && b->body)
+		b->body->grpc.on = true;
+	else
+		note_body_header(b, table_name(&b->h->table, index), NULL, 0);
 }
 
 /* A literal field: redacts its value when its name is sensitive, indexes it if asked. */
@@ -512,7 +564,8 @@ static bool block_literal(struct hpack_block *b, unsigned int prefix, bool index
 				       value_len, b->h->scratch + 3 * room);
 	}
 	note_body_header(b, name, value_text, value_len);
-	if (indexed && table_add(&b->h->table, name, name_len, value_len)) {
+	if (indexed && table_add(&b->h->table, name, name_len, value_len,
+				 grpc_type(name, value_text, value_len))) {
 		b->error = "out of memory";
 		return false;
 	}
@@ -534,9 +587,8 @@ static bool hpack_block(struct hpack_block *b)
 				b->error = "HPACK index beyond the table";
 				ok = false;
 			}
-			/* the dynamic table keeps no values: an indexed coding is unknown */
 			if (ok)
-				note_body_header(b, table_name(&b->h->table, value), NULL, 0);
+				note_indexed_header(b, value);
 		} else if ((first & 0xc0) == 0x40) {
 			ok = block_literal(b, 6, true);
 		} else if ((first & 0xe0) == 0x20) {
@@ -620,6 +672,7 @@ static struct h2_body *body_of(struct h2_half *h, uint32_t stream_id)
 	slot->stream_id = stream_id;
 	redact_fields__reset(&slot->fields, true);
 	memset(&slot->opaque, 0, sizeof(slot->opaque));
+	memset(&slot->grpc, 0, sizeof(slot->grpc));
 found:
 	slot->used = ++h->uses;
 	return slot;
@@ -701,6 +754,51 @@ out:
 	return ret;
 }
 
+/*
+ * A piece of a gRPC body: each message's prefix is kept; a compressed message
+ * (any flag bit set: fail closed) is masked whole, counted once, an
+ * uncompressed one is a document of its own for the field scanner.
+ */
+static void grpc_scan(struct h2_body *body, struct redact_ctx *ctx, uint8_t *buf, size_t len)
+{
+	struct grpc_body *g = &body->grpc;
+	size_t n;
+
+	while (len) {
+		if (g->prefix_seen < GRPC_PREFIX) {
+			if (!g->prefix_seen) {
+				g->compressed = *buf != 0;
+				g->left = 0;
+			} else {
+				g->left = g->left << 8 | *buf;
+			}
+			buf++;
+			len--;
+			if (++g->prefix_seen < GRPC_PREFIX)
+				continue;
+			if (g->compressed) {
+				memset(&g->message, 0, sizeof(g->message));
+				g->message.why = "compressed grpc message";
+			} else {
+				redact_fields__reset(&body->fields, true);
+			}
+			if (!g->left)
+				g->prefix_seen = 0;
+			continue;
+		}
+		n = len < g->left ? len : g->left;
+		if (g->compressed)
+			redact_opaque__mask(&g->message, ctx, buf, n);
+		else
+			redact_fields__scan(&body->fields, ctx, buf, n, NULL);
+		buf += n;
+		len -= n;
+		g->left -= (uint32_t)n;
+		if (!g->left)
+			g->prefix_seen = 0;
+	}
+}
+
 static size_t h2_process(void *state, struct redact_ctx *ctx, enum tcp_stream_dir dir, uint8_t *buf,
 			 size_t len, bool final)
 {
@@ -725,6 +823,8 @@ static size_t h2_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 			n = len - pos < h->data_left ? len - pos : h->data_left;
 			if (h->body->opaque.why)
 				redact_opaque__mask(&h->body->opaque, ctx, buf + pos, n);
+			else if (h->body->grpc.on)
+				grpc_scan(h->body, ctx, buf + pos, n);
 			else
 				redact_fields__scan(&h->body->fields, ctx, buf + pos, n, NULL);
 			pos += n;

@@ -3,7 +3,7 @@
  * HTTP/2 and HPACK redaction from byte strings, judged by tshark's own HPACK
  * decoder: sensitive literals (raw and Huffman) rewritten at the same length,
  * later indexed references consistent, header blocks split across records,
- * padding, priority, CONTINUATION.
+ * padding, priority, CONTINUATION; gRPC messages, compressed ones masked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,56 +95,67 @@ static char *header_values(const char *path)
 	return out;
 }
 
+/*
+ * Redacts @in (client to server) whole and in pieces of every size up to
+ * @max_piece: the output must not depend on it.  Returns it (malloc'd).
+ */
+static char *c2s_in_pieces(const struct bytes *in, size_t max_piece)
+{
+	struct harness h;
+	char *first = NULL;
+	size_t piece, at;
+
+	for (piece = 0; piece <= max_piece; piece += piece < 12 ? 1 : 7) {
+		harness_open(&h);
+		harness_feed(&h, C2S, in->b, in->n, piece);
+		harness_close(&h);
+		assert_int_equal(h.out_len[C2S], in->n);
+		if (!first) {
+			first = malloc(in->n);
+			assert_non_null(first);
+			memcpy(first, h.out[C2S], in->n);
+		} else if (memcmp(first, h.out[C2S], in->n)) {
+			for (at = 0; first[at] == h.out[C2S][at]; at++)
+				;
+			fail_msg("pieces of %zu bytes give another result from byte %zu", piece, at);
+		}
+		harness_free(&h);
+	}
+	return first;
+}
+
 static void check_client(bool split)
 {
 	struct harness h;
 	struct bytes in;
-	char *expert, *values, *first = NULL;
-	size_t piece;
+	char *expert, *values, *out;
 
 	client_stream(&in, split);
-	for (piece = 0; piece <= 40; piece += piece < 12 ? 1 : 7) {
-		harness_open(&h);
-		harness_feed(&h, C2S, in.b, in.n, piece);
-		harness_close(&h);
-		assert_int_equal(h.out_len[C2S], in.n);
-		if (!first) {
-			first = malloc(in.n);
-			assert_non_null(first);
-			memcpy(first, h.out[C2S], in.n);
-		}
-		else if (memcmp(first, h.out[C2S], in.n)) {
-			size_t at = 0;
-
-			while (first[at] == h.out[C2S][at])
-				at++;
-			fail_msg("pieces of %zu bytes give another result from byte %zu", piece, at);
-		}
-		if (piece)
-			goto next;
-		/* tshark decodes every block, with its own dynamic table, and sees no secret */
-		expert = tshark_expert(h.path, "warn");
-		assert_non_null(expert);
-		assert_string_equal(expert, "");
-		free(expert);
-		values = header_values(h.path);
-		assert_lacks(values, "tok3n1s3cr3t");
-		assert_lacks(values, "K3yK3yK3y9");
-		assert_lacks(values, "ab12cd");
-		assert_lacks(values, "j50nPw");
-		/* the fill of a Huffman run: as many symbols, as many bits */
-		assert_has(values, "GET,http,/,www.example.com,Bearer redacted----,REDACTEDxx,"
-				   "sid=00-0-0; Path=-,");
-		/* request 2's indexed references show request 1's rewritten values */
-		assert_has(values, "Path=-,GET,http,/,www.example.com,Bearer redacted----,REDACTEDxx\n");
-		assert_has(h.summary, "Redacted: 5 values (authorization: 1, x-api-key: 1, cookie: 2, "
-				      "password: 1)");
-		free(values);
-next:
-		harness_free(&h);
-	}
-	assert_non_null(memmem(first, in.n, "{\"user\":\"u\",\"password\":\"REDACT\"}", 33));
-	free(first);
+	harness_open(&h);
+	harness_feed(&h, C2S, in.b, in.n, 0);
+	harness_close(&h);
+	/* tshark decodes every block, with its own dynamic table, and sees no secret */
+	expert = tshark_expert(h.path, "warn");
+	assert_non_null(expert);
+	assert_string_equal(expert, "");
+	free(expert);
+	values = header_values(h.path);
+	assert_lacks(values, "tok3n1s3cr3t");
+	assert_lacks(values, "K3yK3yK3y9");
+	assert_lacks(values, "ab12cd");
+	assert_lacks(values, "j50nPw");
+	/* the fill of a Huffman run: as many symbols, as many bits */
+	assert_has(values, "GET,http,/,www.example.com,Bearer redacted----,REDACTEDxx,"
+			   "sid=00-0-0; Path=-,");
+	/* request 2's indexed references show request 1's rewritten values */
+	assert_has(values, "Path=-,GET,http,/,www.example.com,Bearer redacted----,REDACTEDxx\n");
+	assert_has(h.summary, "Redacted: 5 values (authorization: 1, x-api-key: 1, cookie: 2, "
+			      "password: 1)");
+	free(values);
+	harness_free(&h);
+	out = c2s_in_pieces(&in, 40);
+	assert_non_null(memmem(out, in.n, "{\"user\":\"u\",\"password\":\"REDACT\"}", 33));
+	free(out);
 }
 
 static void test_client(void **state)
@@ -244,6 +255,79 @@ static void test_compressed_bodies(void **state)
 	harness_free(&h);
 }
 
+/*
+ * gRPC (content-type application/grpc, by literal and then by index): each
+ * length-prefixed message on its own, its 5-byte prefix kept.  A compressed
+ * message (flag set: gzip of a JSON password, say) cannot be scanned, so it
+ * is masked whole (fail closed); an uncompressed one is scanned as a
+ * document.  Messages and prefixes split across DATA frames and records;
+ * a body that is not gRPC keeps a flag-like byte as it is.
+ */
+static void test_grpc_messages(void **state)
+{
+	/* flag 0, 30 bytes of JSON: the password is redacted, the rest kept */
+	static const char json[] = "\0\0\0\0\x1e{\"password\":\"Pw1S3cret\",\"n\":7}";
+	/* flag 1, 12 bytes "compressed", split 2 + 3 + 7 by the DATA frames below */
+	static const char gz[] = "\x01\0\0\0\x0c\x1f\x8bgzS3cretZZ";
+	/* flag 0, 3 plain bytes; then an empty compressed message */
+	static const char plain[] = "\0\0\0\0\x03" "abc\x01\0\0\0\0";
+	struct bytes in = { .n = 0 };
+	struct harness h;
+	char *first, *fields, *expert;
+	size_t prefix_at[5];
+
+	put(&in, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	put_frame(&in, 0x4, 0, 0, NULL, 0);
+	/* POST, https, :path /t.S/M (literal), content-type: application/grpc (indexed) */
+	put_frame(&in, 0x1, 0x4, 1, B(0x83, 0x87, 0x04, 0x06, '/', 't', '.', 'S', '/', 'M', 0x5f, 0x10,
+				       'a', 'p', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o', 'n', '/', 'g',
+				       'r', 'p', 'c'));
+	prefix_at[0] = in.n + 9;
+	put_frame(&in, 0x0, 0, 1, json, sizeof(json) - 1);
+	prefix_at[1] = in.n + 9;
+	put_frame(&in, 0x0, 0, 1, gz, 2);
+	put_frame(&in, 0x0, 0, 1, gz + 2, 3);
+	put_frame(&in, 0x0, 0x1, 1, gz + 5, sizeof(gz) - 1 - 5);
+	/* stream 3: content-type by its index in the dynamic table */
+	put_frame(&in, 0x1, 0x4, 3, B(0x83, 0x87, 0x04, 0x06, '/', 't', '.', 'S', '/', 'M', 0xbe));
+	prefix_at[2] = in.n + 9;
+	put_frame(&in, 0x0, 0, 3, gz, sizeof(gz) - 1);
+	prefix_at[3] = in.n + 9;
+	put_frame(&in, 0x0, 0x1, 3, plain, sizeof(plain) - 1);
+	/* stream 5: not gRPC (no content-type): a flag-like first byte means nothing */
+	put_frame(&in, 0x1, 0x4, 5, B(0x83, 0x87, 0x84));
+	prefix_at[4] = in.n + 9;
+	put_frame(&in, 0x0, 0x1, 5, gz, sizeof(gz) - 1);
+	harness_open(&h);
+	harness_feed(&h, C2S, in.b, in.n, 0);
+	harness_close(&h);
+	assert_has(h.summary, "Redacted: 3 values (password: 1, compressed grpc message: 2)");
+	fields = tshark_run(NULL, "tshark -r '%s' --disable-protocol protobuf -Y grpc -T fields "
+			    "-e grpc.compressed_flag -e grpc.message_length 2>/dev/null", h.path);
+	assert_non_null(fields);
+	/* every gRPC message framed as it was (one TCP segment: one line) */
+	assert_string_equal(fields, "0,1,1,0,1\t30,12,12,3,0\n");
+	free(fields);
+	/* the messages are not protobuf */
+	expert = tshark_expert_with(h.path, "--disable-protocol protobuf", "warn");
+	assert_non_null(expert);
+	assert_string_equal(expert, "");
+	free(expert);
+	harness_free(&h);
+	first = c2s_in_pieces(&in, 30);
+	assert_memory_equal(first + prefix_at[0], json, 5);
+	assert_memory_equal(first + prefix_at[0] + 5, "{\"password\":\"REDACTEDx\",\"n\":7}", 30);
+	/* the prefix in two DATA frames, the message in a third */
+	assert_memory_equal(first + prefix_at[1], gz, 2);
+	assert_memory_equal(first + prefix_at[1] + 2 + 9, gz + 2, 3);
+	assert_memory_equal(first + prefix_at[1] + 2 + 9 + 3 + 9, "REDACTEDxxxx", 12);
+	assert_memory_equal(first + prefix_at[2], gz, 5);
+	assert_memory_equal(first + prefix_at[2] + 5, "REDACTEDxxxx", 12);
+	assert_memory_equal(first + prefix_at[3], plain, sizeof(plain) - 1);
+	assert_memory_equal(first + prefix_at[4], gz, sizeof(gz) - 1);
+	free(first);
+}
+
 /* A block that does not decode: the rest of the direction is masked, and said so. */
 static void test_bad_block(void **state)
 {
@@ -329,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_server_rfc_examples),
 		cmocka_unit_test(test_bad_block),
 		cmocka_unit_test(test_compressed_bodies),
+		cmocka_unit_test(test_grpc_messages),
 		cmocka_unit_test(test_gap_fails_closed),
 		cmocka_unit_test(test_joined_fails_closed),
 	};

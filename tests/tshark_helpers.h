@@ -75,12 +75,13 @@ static inline char *tshark_run(size_t *out_len, const char *fmt, ...)
  * The rows of `-z expert,<level>` (level and above), checksums verified,
  * one summary per line, "" when clean.  A clean file prints nothing at all;
  * otherwise tshark prints a "Warns (N)" heading, a column header line and
- * rows "   <freq>   <group>   <protocol>  <summary>".
+ * rows "   <freq>   <group>   <protocol>  <summary>".  @options: more tshark
+ * options (tshark_expert_with), e.g. a protocol disabled.
  */
-static inline char *tshark_expert(const char *path, const char *level)
+static inline char *tshark_expert_with(const char *path, const char *options, const char *level)
 {
-	char *out = tshark_run(NULL, "tshark -r '%s' " TSHARK_CHECK_CSUM " -q -z expert,%s 2>/dev/null",
-			       path, level);
+	char *out = tshark_run(NULL, "tshark -r '%s' " TSHARK_CHECK_CSUM " %s -q -z expert,%s 2>/dev/null",
+			       path, options, level);
 	char *rows, *line, *save = NULL, *r;
 
 	if (!out)
@@ -102,6 +103,11 @@ static inline char *tshark_expert(const char *path, const char *level)
 	}
 	free(out);
 	return rows;
+}
+
+static inline char *tshark_expert(const char *path, const char *level)
+{
+	return tshark_expert_with(path, "", level);
 }
 
 /* Number of lines tshark prints for a display filter (one per frame). */
