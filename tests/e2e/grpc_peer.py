@@ -4,24 +4,30 @@
 raw bytes (no protoc), TLS with the test certificate, 127.0.0.1.
 
   grpc_peer.py server PORT CERT KEY SECRETS
-      /t.Peer/Echo (unary) and /t.Peer/Chat (bidirectional stream) answer every request
-      message with its bytes reversed; every call sends initial metadata x-session-token
-      and trailing metadata x-auth-token with the server secrets of SECRETS. Runs until
-      SIGTERM (at most 120 s), then exits normally.
+      /t.Peer/Echo (unary), /t.Peer/Chat (bidirectional stream) and /t.Peer/Login (unary,
+      answer gzip-compressed) answer every request message with its bytes reversed;
+      every call sends initial metadata x-session-token and trailing metadata
+      x-auth-token with the server secrets of SECRETS. Runs until SIGTERM (at most
+      120 s), then exits normally.
   grpc_peer.py client PORT CERT SECRETS OUTDIR
       One channel: Echo with 1 B, 16 KiB and 1 MiB of random bytes, then one Chat with the
-      same three sizes; each call carries authorization: Bearer, x-api-key and
-      x-session-token (the client secrets, the same on every call) and an x-request-id of
-      its own. Writes OUTDIR/c2s.bin and OUTDIR/s2c.bin (the messages of each direction
-      in order, concatenated), OUTDIR/manifest.json (their lengths, the request ids) and
-      prints "calls N messages M".
-  grpc_peer.py judge FILE STREAM OUTDIR
+      same three sizes, then a Login whose request, a JSON document with a password
+      (json_password), is sent gzip-compressed; each call carries authorization: Bearer,
+      x-api-key and x-session-token (the client secrets, the same on every call) and an
+      x-request-id of its own. Writes OUTDIR/c2s.bin and OUTDIR/s2c.bin (the messages of
+      each direction in order, concatenated), OUTDIR/manifest.json (their lengths, the
+      indexes of the compressed ones, the request ids) and prints "calls N messages M".
+  grpc_peer.py judge FILE STREAM OUTDIR [--redacted]
       The gRPC messages tshark dissects in tcp.stream STREAM of FILE (protobuf off: the
       messages are raw bytes), per direction in order, against OUTDIR's: lengths
-      (grpc.message_length) and bytes (grpc.message_data). Prints "N messages byte-exact".
+      (grpc.message_length) and bytes (grpc.message_data, which tshark decompresses).
+      A compressed message is as the client sent it, or with --redacted the marker
+      all along its compressed length (tshark cannot decompress it). Prints "N messages
+      byte-exact, C compressed ones ...".
 
 SECRETS is a JSON file (secrets never go on a command line, which the packet comments
-show): {"bearer", "api_key", "session", "server_session", "server_token"}.
+show): {"bearer", "api_key", "session", "server_session", "server_token",
+"json_password"}.
 """
 import json
 import os
@@ -55,9 +61,15 @@ def server(port, cert, key, secrets_path):
         for r in requests:
             yield r[::-1]
 
+    def login(request, ctx):
+        ctx.set_compression(grpc.Compression.Gzip)  # before the initial metadata goes
+        metadata(ctx)
+        return request[::-1]
+
     handler = grpc.method_handlers_generic_handler("t.Peer", {
         "Echo": grpc.unary_unary_rpc_method_handler(echo),
         "Chat": grpc.stream_stream_rpc_method_handler(chat),
+        "Login": grpc.unary_unary_rpc_method_handler(login),
     })
     srv = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=OPTIONS)
     srv.add_generic_rpc_handlers((handler,))
@@ -105,24 +117,43 @@ def client(port, cert, secrets_path, outdir):
             sys.exit("grpc_peer: Chat answered wrong")
         sent += reqs
         got += answers
+        # compressible, so that gRPC core does compress it
+        doc = json.dumps({"user": "alice", "password": secrets["json_password"],
+                          "note": "a" * 2000}).encode()
+        login = ch.unary_unary("/t.Peer/Login")
+        if login(doc, metadata=md(len(SIZES) + 1), compression=grpc.Compression.Gzip,
+                 timeout=20) != doc[::-1]:
+            sys.exit("grpc_peer: Login answered wrong")
+        sent.append(doc)
+        got.append(doc[::-1])
     with open(os.path.join(outdir, "c2s.bin"), "wb") as f:
         f.write(b"".join(sent))
     with open(os.path.join(outdir, "s2c.bin"), "wb") as f:
         f.write(b"".join(got))
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
         json.dump({"c2s": [len(m) for m in sent], "s2c": [len(m) for m in got],
-                   "request_ids": ids}, f)
+                   "compressed": [len(sent) - 1], "request_ids": ids}, f)
     print("calls %d messages %d" % (len(ids), len(sent) + len(got)))
 
 
-def judge(path, stream, outdir):
+def marker(n):
+    return (b"REDACTED" + b"x" * n)[:n]
+
+
+def judge(path, stream, outdir, redacted):
     man = json.load(open(os.path.join(outdir, "manifest.json")))
-    want = {d: open(os.path.join(outdir, d + ".bin"), "rb").read() for d in ("c2s", "s2c")}
+    whole = {d: open(os.path.join(outdir, d + ".bin"), "rb").read() for d in ("c2s", "s2c")}
+    want = {}
+    for d in ("c2s", "s2c"):
+        pos, want[d] = 0, []
+        for n in man[d]:
+            want[d].append(whole[d][pos:pos + n])
+            pos += n
     out = subprocess.run(
         ["tshark", "-n", "-r", path, "--disable-protocol", "protobuf",
          "-Y", "grpc && tcp.stream == %d" % stream, "-T", "fields",
          "-e", "tcp.flags.syn", "-e", "tcp.srcport", "-e", "tcp.dstport",
-         "-e", "grpc.message_length", "-e", "grpc.message_data"],
+         "-e", "grpc.compressed_flag", "-e", "grpc.message_length", "-e", "grpc.message_data"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout.decode()
     syn = subprocess.run(
         ["tshark", "-n", "-r", path, "-Y",
@@ -132,27 +163,38 @@ def judge(path, stream, outdir):
     if len(syn) != 1:
         sys.exit("judge: stream %d has %d SYNs" % (stream, len(syn)))
     server_port = syn[0].decode()
-    lengths = {"c2s": [], "s2c": []}
-    data = {"c2s": bytearray(), "s2c": bytearray()}
+    got = {"c2s": [], "s2c": []}
     for line in out.splitlines():
         f = line.split("\t")
         d = "c2s" if f[2] == server_port else "s2c"
-        ls = [int(x) for x in f[3].split(",") if x]
-        ms = [bytes.fromhex(x) for x in f[4].split(",")] if f[4] else []
-        if len(ms) != len(ls):
-            sys.exit("judge: %d lengths and %d messages in one frame" % (len(ls), len(ms)))
-        for n, m in zip(ls, ms):
-            if len(m) != n:
-                sys.exit("judge: grpc.message_length %d but %d bytes of data" % (n, len(m)))
-        lengths[d] += ls
-        for m in ms:
-            data[d] += m
+        flags = [int(x) for x in f[3].split(",") if x]
+        ls = [int(x) for x in f[4].split(",") if x]
+        ms = [bytes.fromhex(x) for x in f[5].split(",")] if f[5] else []
+        if not len(flags) == len(ls) == len(ms):
+            sys.exit("judge: %d flags, %d lengths and %d messages in one frame" %
+                     (len(flags), len(ls), len(ms)))
+        got[d] += zip(flags, ls, ms)
+    compressed = 0
     for d in ("c2s", "s2c"):
-        if lengths[d] != man[d]:
-            sys.exit("judge: %s message lengths %s, the client's %s" % (d, lengths[d], man[d]))
-        if bytes(data[d]) != want[d]:
-            sys.exit("judge: %s messages differ from the client's" % d)
-    print("%d messages byte-exact" % (len(man["c2s"]) + len(man["s2c"])))
+        if len(got[d]) != len(want[d]):
+            sys.exit("judge: %s: %d messages, the client's %d" % (d, len(got[d]), len(want[d])))
+        for i, ((flag, n, m), w) in enumerate(zip(got[d], want[d])):
+            if flag != (i in man["compressed"]):
+                sys.exit("judge: %s message %d: compressed flag %d" % (d, i, flag))
+            if not flag:
+                if n != len(w) or m != w:
+                    sys.exit("judge: %s message %d: %d bytes (grpc.message_length %d) differ "
+                             "from the client's %d" % (d, i, len(m), n, len(w)))
+                continue
+            compressed += 1
+            # tshark shows a compressed message decompressed, or as it is if it cannot
+            expect = marker(n) if redacted else w
+            if m != expect:
+                sys.exit("judge: %s compressed message %d (%d bytes on the wire): %r..., want "
+                         "%r..." % (d, i, n, m[:24], expect[:24]))
+    print("%d messages byte-exact, %d compressed ones %s" % (
+        len(want["c2s"]) + len(want["s2c"]), compressed,
+        "masked whole (the marker)" if redacted else "decompressed by tshark"))
 
 
 def main():
@@ -162,7 +204,7 @@ def main():
     elif cmd == "client":
         client(int(args[0]), args[1], args[2], args[3])
     elif cmd == "judge":
-        judge(args[0], int(args[1]), args[2])
+        judge(args[0], int(args[1]), args[2], args[3:] == ["--redacted"])
     else:
         sys.exit(__doc__)
 
