@@ -50,6 +50,15 @@ SEEDS = {
                frame(9, 4, 1, H2_BLOCK[20:]) + frame(0, 1, 1, b"{\"password\":\"pw\"}") +
                frame(1, 5, 3, bytes.fromhex("828684c0bfbe"))),
               (S2C, frame(4, 0, 0, b"") + frame(1, 4, 1, RFC_C61))],
+    # gRPC: content-type by literal then by index, an uncompressed JSON message, a
+    # compressed one with its prefix split across DATA frames
+    "grpc": [(C2S, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") +
+              frame(1, 4, 1, b"\x83\x87\x04\x02/M\x5f\x10application/grpc") +
+              frame(0, 0, 1, b"\0\0\0\0\x11{\"password\":\"pw\"}") +
+              frame(0, 0, 1, b"\x01\0") + frame(0, 1, 1, b"\0\0\x04\x1f\x8bzz") +
+              frame(1, 4, 3, b"\x83\x87\x04\x02/M\xbe") + frame(0, 1, 3, b"\x01\0\0\0\x02zz")),
+             (S2C, frame(4, 0, 0, b"") + frame(1, 4, 1, b"\x88\x5f\x10application/grpc") +
+              frame(0, 0, 1, b"\x01\0\0\0\x03abc"))],
     "postgres": [(C2S, b"\0\0\0\x1e\0\x03\0\0user\0app\0database\0db\0\0"),
                  (S2C, b"R\0\0\0\x17\0\0\0\x0aSCRAM-SHA-256\0\0"),
                  (C2S, b"p\0\0\0\x22SCRAM-SHA-256\0\0\0\0\x0cn,,n=,r=abcd"),
