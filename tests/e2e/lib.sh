@@ -427,6 +427,9 @@ assert_no_expert_warnings() {
 	ok "no expert warnings or errors in $(basename "$f")"
 }
 
+# secret: a distinct random secret to plant (S and 24 hex digits), one a call.
+secret() { printf 'S%s' "$(openssl rand -hex 12)"; }
+
 # assert_no_secrets F SECRET...: not one SECRET in the bytes of F, or for a .zst in its
 # decompressed bytes (compressed bytes would hide a secret: a grep there cannot fail).
 assert_no_secrets() {

@@ -14,7 +14,6 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$PGBIN/postgres" ] || fail "no PostgreSQL server binaries under /usr/lib/postgresql: run scripts/setup.sh"
 id postgres >/dev/null 2>&1 || fail "no postgres user (package postgresql)"
 
-secret() { printf 'S%s' "$(openssl rand -hex 12)"; }
 PG_ENV=$(secret)
 PG_URL=$(secret)
 PG_ALTER=$(secret)

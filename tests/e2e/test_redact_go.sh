@@ -9,7 +9,6 @@ source "$(dirname "$0")/lib_peers.sh"
 source "$(dirname "$0")/lib_go.sh"
 go_init
 
-secret() { printf 'S%s' "$(openssl rand -hex 12)"; }
 NAMES=(BEARER COOKIE APIKEY URLPW QUERY FORM)
 declare -A S
 for n in "${NAMES[@]}"; do S[$n]=$(secret); done

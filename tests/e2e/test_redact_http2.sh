@@ -9,7 +9,6 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
-secret() { printf 'S%s' "$(openssl rand -hex 12)"; }
 NAMES=(BEARER APIKEY COOKIE GRPC QUERY FORM SETCOOKIE AUTHTOKEN TOKEN)
 declare -A S
 for n in "${NAMES[@]}"; do S[$n]=$(secret); done

@@ -12,7 +12,6 @@ source "$(dirname "$0")/lib_peers.sh"
 e2e_init
 need_tools mariadb:mariadb-client mariadbd:mariadb-server mariadb-install-db:mariadb-server
 
-secret() { printf 'S%s' "$(openssl rand -hex 12)"; }
 PW1=$(secret)
 PW2=$(secret)
 PW3=$(secret)
