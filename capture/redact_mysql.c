@@ -92,6 +92,12 @@ static int my_detect(enum tcp_stream_dir dir, const uint8_t *buf, size_t len)
 	return 1;
 }
 
+/* Compressed packets carry other packets inside: this module reads none of them. */
+static bool my_compressed(const struct my *my)
+{
+	return my->caps & (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION);
+}
+
 static void *my_new(void)
 {
 	struct my *my = calloc(1, sizeof(struct my));
@@ -264,7 +270,7 @@ static size_t my_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 			break;
 		type = plen ? p[HEADER] : 0;
 		if (!client) {
-			if (my->caps & (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION)) {
+			if (my_compressed(my)) {
 				redact_ctx__lose(ctx, "MySQL compressed protocol");
 				return pos;
 			}
@@ -311,7 +317,7 @@ static size_t my_process(void *state, struct redact_ctx *ctx, enum tcp_stream_di
 			return pos;
 		}
 		pos += need;
-		if (my->caps & (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION)) {
+		if (my_compressed(my)) {
 			redact_ctx__lose(ctx, "MySQL compressed protocol");
 			return pos;
 		}
@@ -331,8 +337,7 @@ static bool my_resync(void *state, enum tcp_stream_dir dir, const uint8_t *buf, 
 	uint32_t plen;
 	int prev = -1;
 
-	if (!my || !my->half[dir].started || len < HEADER + 1 ||
-	    (my->caps & (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION)))
+	if (!my || !my->half[dir].started || len < HEADER + 1 || my_compressed(my))
 		return false;
 	if (dir == TCP_STREAM_CLIENT_TO_SERVER && (buf[3] || (buf[HEADER] >= 0x20 && buf[HEADER] != 0xfa)))
 		return false;
